@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './limits';
+export * from './clock';
+export * from './frame';
+export * from './ops';
+export * from './values';
