@@ -4,3 +4,4 @@ export * from './clock';
 export * from './frame';
 export * from './ops';
 export * from './values';
+export * from './spec';

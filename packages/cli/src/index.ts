@@ -1,0 +1,3 @@
+export { formatTable, printTable } from './table';
+export { spawnLocalNode, stopLocalNodes, type LocalNode } from './local-cluster';
+export { parseAddress } from './options';
