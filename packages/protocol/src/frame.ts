@@ -3,7 +3,7 @@ import { CorralError, type ErrorCode } from './errors';
 
 /**
  * A frame on the wire is a 4-byte big-endian payload length followed by one msgpack array:
- *   request  [0, id, op, args]
+ *   request  [0, id, op, args, meta?]           (meta: routing hints, see RequestMeta)
  *   response [1, id, result]
  *   error    [2, id, code, message, details?]   (id 0: about the connection, not a request)
  *   push     [3, push, body]                     (server → client, no id)
@@ -20,7 +20,16 @@ export const PushKind = {
   Goodbye: 5,
 } as const;
 
-export interface RequestFrame { kind: 0; id: number; op: number; args: unknown[] }
+/**
+ * Routing hints a cluster-aware client attaches to keyed requests. Without meta a node serves the
+ * request from its own store (admin tools and tests ask a node directly that way).
+ *  - epoch: the ring epoch the client routed with; a node that does not own the key answers
+ *    E_NOT_OWNER with its own epoch and the owner, so the client refreshes and retries once.
+ *  - fallback: the owner is unreachable and this node serves as its gutter (no ownership check,
+ *    short TTLs), as memcache's gutter pool does.
+ */
+export interface RequestMeta { epoch?: number; fallback?: boolean }
+export interface RequestFrame { kind: 0; id: number; op: number; args: unknown[]; meta?: RequestMeta }
 export interface ResponseFrame { kind: 1; id: number; result: unknown }
 export interface ErrorFrame { kind: 2; id: number; code: string; message: string; details?: Record<string, unknown> }
 export interface PushFrame { kind: 3; push: number; body: unknown }
@@ -36,7 +45,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffer
 
 function frameArray(f: Frame): unknown[] {
   switch (f.kind) {
-    case 0: return [0, f.id, f.op, f.args];
+    case 0: return f.meta ? [0, f.id, f.op, f.args, f.meta] : [0, f.id, f.op, f.args];
     case 1: return [1, f.id, f.result];
     case 2: return f.details ? [2, f.id, f.code, f.message, f.details] : [2, f.id, f.code, f.message];
     case 3: return [3, f.push, f.body];
@@ -52,8 +61,8 @@ export function encodeFrame(f: Frame): Buffer {
   return out;
 }
 
-export const encodeRequest = (id: number, op: number, args: unknown[]): Buffer =>
-  encodeFrame({ kind: 0, id, op, args });
+export const encodeRequest = (id: number, op: number, args: unknown[], meta?: RequestMeta): Buffer =>
+  encodeFrame(meta ? { kind: 0, id, op, args, meta } : { kind: 0, id, op, args });
 export const encodeResponse = (id: number, result: unknown): Buffer => encodeFrame({ kind: 1, id, result });
 export const encodeError = (id: number, err: CorralError): Buffer =>
   encodeFrame({ kind: 2, id, code: err.code, message: err.message, details: err.details });
@@ -66,10 +75,13 @@ export function toFrame(a: unknown): Frame {
   if (!Array.isArray(a) || a.length < 3) throw badFrame('a frame is a msgpack array of at least 3 items');
   const [kind, x, y] = a as [unknown, unknown, unknown];
   switch (kind) {
-    case 0:
-      if (!isUint(x) || typeof y !== 'number' || !Number.isInteger(y) || !Array.isArray(a[3]) || a.length !== 4)
-        throw badFrame('a request is [0, id:uint32, op:int, args:array]');
-      return { kind: 0, id: x, op: y, args: a[3] as unknown[] };
+    case 0: {
+      if (!isUint(x) || typeof y !== 'number' || !Number.isInteger(y) || !Array.isArray(a[3]) || a.length > 5)
+        throw badFrame('a request is [0, id:uint32, op:int, args:array, meta?:map]');
+      if (a.length === 4) return { kind: 0, id: x, op: y, args: a[3] as unknown[] };
+      const meta = toRequestMeta(a[4]);
+      return { kind: 0, id: x, op: y, args: a[3] as unknown[], meta };
+    }
     case 1:
       if (!isUint(x) || a.length !== 3) throw badFrame('a response is [1, id:uint32, result]');
       return { kind: 1, id: x, result: y };
@@ -88,6 +100,21 @@ export function toFrame(a: unknown): Frame {
     default:
       throw badFrame(`unknown frame kind ${String(kind)}`);
   }
+}
+
+function toRequestMeta(m: unknown): RequestMeta {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw badFrame('request meta is a map');
+  const { epoch, fallback } = m as Record<string, unknown>;
+  const meta: RequestMeta = {};
+  if (epoch !== undefined) {
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) throw badFrame('meta.epoch is an integer >= 0');
+    meta.epoch = epoch;
+  }
+  if (fallback !== undefined) {
+    if (typeof fallback !== 'boolean') throw badFrame('meta.fallback is a bool');
+    meta.fallback = fallback;
+  }
+  return meta;
 }
 
 const badFrame = (why: string, code: ErrorCode = 'E_BAD_FRAME') => new CorralError(code, why);

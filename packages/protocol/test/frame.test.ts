@@ -6,6 +6,7 @@ const MAX = DefaultLimits.maxFrameBytes;
 const samples: Frame[] = [
   { kind: 0, id: 1, op: 3, args: ['user:42'] },
   { kind: 0, id: 0xffffffff, op: 5, args: ['k', Buffer.from([0, 1, 2, 255]), { ttlMs: 1000, nx: true }] },
+  { kind: 0, id: 2, op: 3, args: ['k'], meta: { epoch: 7, fallback: true } },
   { kind: 1, id: 7, result: null },
   { kind: 1, id: 8, result: [Buffer.from('value'), 3] },
   { kind: 2, id: 9, code: 'E_KEY_TOO_LONG', message: 'key is 2000 bytes' },
@@ -51,6 +52,7 @@ describe('frame codec', () => {
   );
   const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     fc.record({ kind: fc.constant(0 as const), id: fc.nat(0xffffffff), op: fc.integer({ min: -5, max: 200 }), args: fc.array(arbValue, { maxLength: 5 }) }),
+    fc.record({ kind: fc.constant(0 as const), id: fc.nat(0xffffffff), op: fc.nat(200), args: fc.array(arbValue, { maxLength: 3 }), meta: fc.record({ epoch: fc.nat(), fallback: fc.boolean() }, { requiredKeys: [] }) }),
     fc.record({ kind: fc.constant(1 as const), id: fc.nat(0xffffffff), result: arbValue }),
     fc.record({ kind: fc.constant(2 as const), id: fc.nat(0xffffffff), code: fc.string(), message: fc.string() }),
     fc.record({ kind: fc.constant(3 as const), push: fc.integer({ min: 0, max: 100 }), body: arbValue }),
@@ -94,6 +96,7 @@ describe('frame codec', () => {
     ['request without args array', [0, 1, 3, 'k']],
     ['negative id', [0, -1, 3, []]],
     ['error without message', [2, 1, 'E_X']],
+    ['request with a bad meta', [0, 1, 3, [], { epoch: 'x' }]],
   ])('rejects a payload that is %s', (_name, payload) => {
     const { Packr } = jest.requireActual('msgpackr') as typeof import('msgpackr');
     const body = new Packr({ useRecords: false }).pack(payload);

@@ -1,0 +1,109 @@
+import type { Socket } from 'node:net';
+import { FrameDecoder, type Frame } from '@corral/protocol';
+
+/** What a transport reports upward. One transport is one socket's life; it never reconnects. */
+export interface TransportHandler {
+  /** TCP is up; nothing has been said yet. */
+  onOpen(): void;
+  onFrame(frame: Frame): void;
+  /** Exactly once, when the socket is gone. `error` is unset only for an orderly close. */
+  onClose(error: Error | undefined): void;
+}
+
+/**
+ * Above this many queued bytes a flush hands the list to the socket corked (one writev) instead of
+ * concatenating it: copying large values costs more than the syscall it would save.
+ */
+const CONCAT_LIMIT = 64 * 1024;
+
+/**
+ * The byte side of a connection: frames in through the pure FrameDecoder, frames out through a
+ * queue flushed once per event-loop tick. That queue is the auto-pipelining: every request issued
+ * in one tick (a loop of 1000 gets, a Promise.all) leaves in one socket write instead of one
+ * write (and, with Nagle off, one TCP segment) each.
+ */
+export class FrameTransport {
+  private readonly decoder: FrameDecoder;
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private ended = false;
+  private error: Error | undefined;
+  /** Socket writes made. Auto-pipelining keeps this far below the number of frames sent. */
+  writes = 0;
+  framesSent = 0;
+
+  constructor(private readonly socket: Socket, maxFrameBytes: number, private readonly handler: TransportHandler) {
+    this.decoder = new FrameDecoder(maxFrameBytes);
+    socket.on('connect', () => handler.onOpen());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // 'close' always follows 'error'; remember the first error so onClose can report why.
+    socket.on('error', (err) => { this.error ??= err; });
+    socket.on('close', () => {
+      this.closed = true;
+      this.queue = [];
+      handler.onClose(this.error);
+    });
+  }
+
+  get isClosed(): boolean { return this.closed; }
+
+  /** Queues one encoded frame; it goes out with everything else queued in this tick. */
+  send(frame: Buffer): void {
+    if (this.closed || this.ended) return;
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    this.framesSent++;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushTick, this);
+    }
+  }
+
+  /** Writes whatever is queued now rather than at the end of the tick. */
+  flush(): void {
+    this.flushScheduled = false;
+    const q = this.queue;
+    if (q.length === 0 || this.closed) return;
+    const bytes = this.queuedBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.writes++;
+    if (q.length === 1) {
+      this.socket.write(q[0]!);
+    } else if (bytes <= CONCAT_LIMIT) {
+      this.socket.write(Buffer.concat(q, bytes));
+    } else {
+      this.socket.cork();
+      for (const b of q) this.socket.write(b);
+      this.socket.uncork();
+    }
+  }
+
+  /** Orderly close: what is queued still goes out, then FIN. The peer's close completes it. */
+  end(): void {
+    if (this.ended || this.closed) return;
+    this.flush();
+    this.ended = true;
+    this.socket.end();
+  }
+
+  /** Immediate close; queued frames are dropped. `error` is what onClose will report. */
+  destroy(error?: Error): void {
+    if (this.closed) return;
+    if (error) this.error ??= error;
+    this.queue = [];
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    const { frames, error } = this.decoder.push(chunk);
+    for (const f of frames) this.handler.onFrame(f);
+    // Framing is lost for good (the decoder keeps returning the error): nothing later on this
+    // socket can be trusted, so the connection goes and a fresh one starts clean.
+    if (error) this.destroy(error);
+  }
+}
+
+function flushTick(t: FrameTransport): void { t.flush(); }
