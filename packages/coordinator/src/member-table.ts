@@ -6,7 +6,8 @@ import type { Member, MemberState } from './types';
 export type ApplyResult =
   | { kind: 'ignored' }
   | { kind: 'rejected' }
-  | { kind: 'changed'; member: Member; prev: MemberState | undefined }
+  /** `visible` is false when only the incarnation moved (nothing a listener would care about). */
+  | { kind: 'changed'; member: Member; prev: MemberState | undefined; visible: boolean }
   | { kind: 'refute'; heardIncarnation: number };
 
 interface Entry extends Member {
@@ -148,16 +149,17 @@ export class MemberTable {
       if (this.entries.size >= this.maxMembers) return { kind: 'rejected' };
       const e = this.entry(u.id, u.addr, 'alive', u.incarnation, u.meta);
       this.entries.set(u.id, e);
-      return { kind: 'changed', member: this.copy(e), prev: undefined };
+      return { kind: 'changed', member: this.copy(e), prev: undefined, visible: true };
     }
     if (u.incarnation <= cur.incarnation) return IGNORED;
     const prev = cur.state;
+    // A meta or address change at a new incarnation is a change even if the state is not.
+    const visible = prev !== 'alive' || cur.gossipAddr !== u.addr || !metaEquals(cur.meta, u.meta);
     cur.incarnation = u.incarnation;
     cur.gossipAddr = u.addr;
     cur.meta = u.meta;
     if (prev !== 'alive') this.setState(cur, 'alive');
-    // A meta or address change at a new incarnation is a change even if the state is not.
-    return { kind: 'changed', member: this.copy(cur), prev };
+    return { kind: 'changed', member: this.copy(cur), prev, visible };
   }
 
   private applyAboutSelf(u: Update): ApplyResult {
@@ -179,7 +181,7 @@ export class MemberTable {
   private changeState(e: Entry, state: MemberState): ApplyResult {
     const prev = e.state;
     this.setState(e, state);
-    return { kind: 'changed', member: this.copy(e), prev };
+    return { kind: 'changed', member: this.copy(e), prev, visible: prev !== state };
   }
 
   private setState(e: Entry, state: MemberState): void {

@@ -1,3 +1,4 @@
+import { CoordinatorError } from './errors';
 import type { MembershipOptions } from './types';
 
 /**
@@ -30,20 +31,20 @@ export function resolveTimings(opts: Partial<MembershipOptions>): Timings {
     const value = opts[key];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new RangeError(`option ${key} must be a non-negative finite number, got ${String(value)}`);
+      throw new CoordinatorError('E_BAD_OPTIONS', `option ${key} must be a non-negative finite number, got ${String(value)}`);
     }
     t[key] = value;
   }
-  if (t.protocolPeriodMs <= 0) throw new RangeError('protocolPeriodMs must be > 0');
+  if (t.protocolPeriodMs <= 0) throw new CoordinatorError('E_BAD_OPTIONS', 'protocolPeriodMs must be > 0');
   // The indirect probes need the rest of the period to come back before we suspect.
   if (t.probeTimeoutMs <= 0 || t.probeTimeoutMs >= t.protocolPeriodMs) {
-    throw new RangeError('probeTimeoutMs must be > 0 and < protocolPeriodMs');
+    throw new CoordinatorError('E_BAD_OPTIONS', 'probeTimeoutMs must be > 0 and < protocolPeriodMs');
   }
   if (t.maxPacketBytes < 512 || t.maxPacketBytes > 65_507) {
-    throw new RangeError('maxPacketBytes must be within 512..65507');
+    throw new CoordinatorError('E_BAD_OPTIONS', 'maxPacketBytes must be within 512..65507');
   }
-  if (t.maxMetaBytes > t.maxPacketBytes / 2) throw new RangeError('maxMetaBytes must be at most maxPacketBytes/2');
-  if (t.maxMembers < 1) throw new RangeError('maxMembers must be >= 1');
+  if (t.maxMetaBytes > t.maxPacketBytes / 2) throw new CoordinatorError('E_BAD_OPTIONS', 'maxMetaBytes must be at most maxPacketBytes/2');
+  if (t.maxMembers < 1) throw new CoordinatorError('E_BAD_OPTIONS', 'maxMembers must be >= 1');
   t.indirectProbes = Math.floor(t.indirectProbes);
   return t;
 }

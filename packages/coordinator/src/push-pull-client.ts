@@ -3,6 +3,7 @@ import type { HostPort } from './address';
 import { CoordinatorError } from './errors';
 import type { GossipEnvelope } from './gossip-envelope';
 import { decodeMessage, encodeMessage } from './message-codec';
+import type { Message } from './messages';
 import type { PushPullMessage } from './push-pull-server';
 import type { MembershipStats } from './stats';
 import { FrameTooLargeError, readFrame, writeFrame } from './tcp-frames';
@@ -13,6 +14,8 @@ export interface PushPullClientOptions {
   maxFrameBytes: number;
   maxMembers: number;
   timeoutMs: number;
+  /** Aborting destroys the connection (stop() must not wait out a slow peer). */
+  signal?: AbortSignal;
 }
 
 /** Sends our full state to `to` and returns theirs. Rejects with E_PUSH_PULL_FAILED on any failure. */
@@ -26,6 +29,9 @@ export async function pushPullExchange(to: HostPort, msg: PushPullMessage, opts:
   // readFrame reports errors while it listens; this keeps a late reset from becoming uncaught.
   socket.on('error', () => undefined);
   socket.setTimeout(opts.timeoutMs, () => socket.destroy(new Error('push-pull timed out')));
+  const onAbort = (): void => void socket.destroy(new Error('push-pull aborted'));
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const replyPromise = readFrame(socket, opts.maxFrameBytes);
     socket.once('connect', () => {
@@ -46,7 +52,7 @@ export async function pushPullExchange(to: HostPort, msg: PushPullMessage, opts:
       else stats.malformed++;
       throw new CoordinatorError('E_PUSH_PULL_FAILED', `push-pull reply from ${to.host}:${to.port} failed the ${opened.reason} check`);
     }
-    let reply;
+    let reply: Message | undefined;
     try {
       reply = decodeMessage(opened.payload, { maxMembers: opts.maxMembers });
     } catch {
@@ -59,6 +65,7 @@ export async function pushPullExchange(to: HostPort, msg: PushPullMessage, opts:
     stats.pushPulls++;
     return reply;
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     socket.destroy();
   }
 }

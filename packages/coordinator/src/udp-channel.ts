@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { HostPort } from './address';
 import type { GossipEnvelope } from './gossip-envelope';
 import { decodeMessage, encodeMessage } from './message-codec';
-import type { ProbeMessage } from './messages';
+import type { Message, ProbeMessage } from './messages';
 import type { MembershipStats } from './stats';
 
 export interface UdpChannelOptions {
@@ -95,7 +95,7 @@ export class UdpChannel {
         else stats.malformed++;
         return;
       }
-      let msg;
+      let msg: Message;
       try {
         msg = decodeMessage(opened.payload, { maxMembers: this.opts.maxMembers });
       } catch {
