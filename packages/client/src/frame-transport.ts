@@ -10,6 +10,16 @@ export interface TransportHandler {
   onClose(error: Error | undefined): void;
 }
 
+/** Kept by the owner across reconnects. Auto-pipelining keeps `writes` far below `frames`. */
+export interface TransportCounters {
+  /** Socket writes (a corked writev counts as one). */
+  writes: number;
+  /** Frames sent. */
+  frames: number;
+  /** Socket reads ('data' events): how batched the node's replies arrive. */
+  reads: number;
+}
+
 /**
  * Above this many queued bytes a flush hands the list to the socket corked (one writev) instead of
  * concatenating it: copying large values costs more than the syscall it would save.
@@ -20,7 +30,8 @@ const CONCAT_LIMIT = 64 * 1024;
  * The byte side of a connection: frames in through the pure FrameDecoder, frames out through a
  * queue flushed once per event-loop tick. That queue is the auto-pipelining: every request issued
  * in one tick (a loop of 1000 gets, a Promise.all) leaves in one socket write instead of one
- * write (and, with Nagle off, one TCP segment) each.
+ * write (and, with Nagle off, one TCP segment) each. The flush rides process.nextTick, so tests
+ * that fake timers must leave nextTick real (`doNotFake: ['nextTick']`) or nothing is ever sent.
  */
 export class FrameTransport {
   private readonly decoder: FrameDecoder;
@@ -30,11 +41,13 @@ export class FrameTransport {
   private closed = false;
   private ended = false;
   private error: Error | undefined;
-  /** Socket writes made. Auto-pipelining keeps this far below the number of frames sent. */
-  writes = 0;
-  framesSent = 0;
 
-  constructor(private readonly socket: Socket, maxFrameBytes: number, private readonly handler: TransportHandler) {
+  constructor(
+    private readonly socket: Socket,
+    maxFrameBytes: number,
+    private readonly handler: TransportHandler,
+    private readonly counters: TransportCounters = { writes: 0, frames: 0, reads: 0 },
+  ) {
     this.decoder = new FrameDecoder(maxFrameBytes);
     socket.on('connect', () => handler.onOpen());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -54,7 +67,7 @@ export class FrameTransport {
     if (this.closed || this.ended) return;
     this.queue.push(frame);
     this.queuedBytes += frame.length;
-    this.framesSent++;
+    this.counters.frames++;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(flushTick, this);
@@ -69,7 +82,7 @@ export class FrameTransport {
     const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    this.writes++;
+    this.counters.writes++;
     if (q.length === 1) {
       this.socket.write(q[0]!);
     } else if (bytes <= CONCAT_LIMIT) {
@@ -98,6 +111,7 @@ export class FrameTransport {
   }
 
   private onData(chunk: Buffer): void {
+    this.counters.reads++;
     const { frames, error } = this.decoder.push(chunk);
     for (const f of frames) this.handler.onFrame(f);
     // Framing is lost for good (the decoder keeps returning the error): nothing later on this

@@ -39,7 +39,8 @@ export const HEADER_BYTES = 4;
 /** Largest id before wrapping; stays in msgpack's uint32 form. */
 export const MAX_REQUEST_ID = 0xffffffff;
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
+// encodeUndefinedAsNil: msgpackr's own ext for undefined would break "any msgpack decoder reads every frame".
+const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
 // copyBuffers: a decoded value must not pin the whole socket chunk it arrived in (stores keep values for hours).
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 

@@ -1,0 +1,63 @@
+import type { OpSpec, RequestMeta } from '@corral/protocol';
+import { watchAbort } from './abort-watch';
+
+/** Why a request's own clock or signal ended it, as opposed to a reply or the connection. */
+export type ExpiryReason = 'timeout' | 'abort';
+
+/**
+ * One request from the caller's call to its settlement. Several parties race to settle it (its
+ * reply, its timer, its AbortSignal, a dropped connection, close()); the first wins and the rest
+ * are no-ops, which is what makes "the late reply is ignored" true. Settling also clears the
+ * timer and stops watching the signal, so a long-lived AbortSignal is left as it was found.
+ */
+export class PendingRequest {
+  /** The request id on the current connection; 0 while the request waits in the offline queue. */
+  id = 0;
+  /** The timeout it was armed with, for the error message. */
+  timeoutMs = 0;
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+  private signal: AbortSignal | undefined;
+  private unwatch: (() => void) | undefined;
+
+  constructor(
+    readonly op: OpSpec,
+    readonly args: readonly unknown[],
+    readonly meta: RequestMeta | undefined,
+    private readonly resolveFn: (value: unknown) => void,
+    private readonly rejectFn: (err: Error) => void,
+  ) {}
+
+  get settled(): boolean { return this.done; }
+  get abortSignal(): AbortSignal | undefined { return this.signal; }
+
+  /** Starts the request's clock (0 = none) and watches its signal; `expire` decides the error. */
+  arm(timeoutMs: number, signal: AbortSignal | undefined, expire: (req: PendingRequest, why: ExpiryReason) => void): void {
+    if (this.done) return;
+    this.timeoutMs = timeoutMs;
+    if (timeoutMs > 0) this.timer = setTimeout(() => expire(this, 'timeout'), timeoutMs);
+    if (signal) {
+      this.signal = signal;
+      this.unwatch = watchAbort(signal, () => expire(this, 'abort'));
+    }
+  }
+
+  resolve(value: unknown): void {
+    if (this.finish()) this.resolveFn(value);
+  }
+
+  reject(err: Error): void {
+    if (this.finish()) this.rejectFn(err);
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.unwatch?.();
+    this.timer = undefined;
+    this.signal = undefined;
+    this.unwatch = undefined;
+    return true;
+  }
+}
