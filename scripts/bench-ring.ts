@@ -17,7 +17,7 @@ const VNODE_COUNTS = [40, 100, 160, 256, 500, 1000];
 const MEMBER_SETS = QUICK ? 10 : 40;
 /** Different nodes added / removed per (N, vnodes), to average out which node it happens to be. */
 const CHANGE_TRIALS = 3;
-const LOOKUP_RUNS = 3;
+const LOOKUP_RUNS = 5;
 const BOUNDED_LOAD_SLOT_BITS = 16;
 const BOUNDED_LOAD_FACTORS = [1.1, 1.25];
 const BOUNDED_LOAD_LOW_VNODES = 100;
@@ -39,18 +39,19 @@ function run(): void {
   console.log(`${KEY_COUNT.toLocaleString('en-US')} keys \`key:0\` .. \`key:${KEY_COUNT - 1}\`; node ids \`10.0.0.i:7070\`; Node ${process.version}; default vnodes ${DEFAULT_VNODES}\n`);
   printKeyTable();
   printBalanceDistribution();
+  printLookupSpeed();
   printBoundedLoad();
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-// ---------- balance, movement and speed on the fixed key set ----------
+// ---------- balance and movement on the fixed key set ----------
 
 function printKeyTable(): void {
-  console.log(`## Keys per node, movement, lookups (fixed ids 10.0.0.1.., ${CHANGE_TRIALS} add and ${CHANGE_TRIALS} remove trials)\n`);
+  console.log(`## Keys per node and movement (fixed ids 10.0.0.1.., ${CHANGE_TRIALS} add and ${CHANGE_TRIALS} remove trials)\n`);
   console.log('moved/ideal: fraction of keys that moved ÷ 1/(N+1) on add, ÷ 1/N on remove (mean, max over trials).');
   console.log('excess: keys that moved anywhere other than to the added node / from the removed node (must be 0).\n');
   table(
-    ['N', 'vnodes', 'max/mean', 'stddev/mean', 'add moved/ideal', 'remove moved/ideal', 'excess', 'ownerOf M/s'],
+    ['N', 'vnodes', 'max/mean', 'stddev/mean', 'add moved/ideal', 'remove moved/ideal', 'excess'],
     NODE_COUNTS.flatMap((n) =>
       VNODE_COUNTS.map((vnodes) => {
         const ring = new HashRing(fixedIds(n).map((id) => ({ id })), { vnodes });
@@ -61,7 +62,7 @@ function printKeyTable(): void {
         return [
           n, vnodes, balance.maxOverMean.toFixed(3), balance.stdDevOverMean.toFixed(3),
           meanMax(adds.map((c) => c.movedOverIdeal)), meanMax(removes.map((c) => c.movedOverIdeal)),
-          sum([...adds, ...removes].map((c) => c.excess)), lookupsPerSecond(ring),
+          sum([...adds, ...removes].map((c) => c.excess)),
         ];
       }),
     ),
@@ -70,18 +71,8 @@ function printKeyTable(): void {
 
 interface Change { movedOverIdeal: number; excess: number }
 
-/** Moves between two members present in both rings are excess: consistent hashing promises none. */
 function measureChange(before: HashRing, beforeOwners: readonly string[], after: HashRing, idealDivisor: number): Change {
-  let moved = 0;
-  let excess = 0;
-  for (let i = 0; i < keyHashes.length; i++) {
-    const was = beforeOwners[i]!;
-    const now = after.ownerOfHash(keyHashes[i]!);
-    if (was === now) continue;
-    moved++;
-    if (after.has(was) && before.has(now)) excess++;
-  }
-  return { movedOverIdeal: (moved / keyHashes.length) * idealDivisor, excess };
+  return compareOwners(before, beforeOwners, after, ownersOf(after), idealDivisor);
 }
 
 function ownersOf(ring: HashRing): string[] {
@@ -94,17 +85,35 @@ function countPerMember(ring: HashRing, owners: readonly string[]): number[] {
   return [...counts.values()];
 }
 
-/** The full path a client takes: hash the string key, then search the ring. */
-function lookupsPerSecond(ring: HashRing): string {
-  const rates = range(LOOKUP_RUNS).map(() => {
-    let sink = 0;
-    const t0 = process.hrtime.bigint();
-    for (const key of keys) sink += ring.ownerOf(key).length;
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (sink === 0) throw new Error('unreachable: keeps the loop from being optimised away');
-    return keys.length / seconds;
-  });
-  return (median(rates) / 1e6).toFixed(2);
+function printLookupSpeed(): void {
+  console.log(`\n## Lookup speed, millions per second (median of ${LOOKUP_RUNS} passes over all keys)\n`);
+  console.log('Vnode counts take turns within each pass, so load from other processes hits them alike.');
+  console.log('ownerOf: hash the string key, then search (what a client does). ownerOfHash: the search alone.\n');
+  const rows: Array<Array<string | number>> = [];
+  for (const n of NODE_COUNTS) {
+    const rings = VNODE_COUNTS.map((vnodes) => new HashRing(fixedIds(n).map((id) => ({ id })), { vnodes }));
+    const full = rings.map((): number[] => []);
+    const search = rings.map((): number[] => []);
+    for (let run = 0; run < LOOKUP_RUNS; run++) {
+      rings.forEach((ring, i) => {
+        full[i]!.push(rate(() => keys.reduce((sink, key) => sink + ring.ownerOf(key).length, 0)));
+        search[i]!.push(rate(() => keyHashes.reduce((sink, h) => sink + ring.ownerOfHash(h).length, 0)));
+      });
+    }
+    rows.push([n, 'ownerOf', ...full.map((rates) => (median(rates) / 1e6).toFixed(2))]);
+    rows.push([n, 'ownerOfHash', ...search.map((rates) => (median(rates) / 1e6).toFixed(2))]);
+    rows.push([n, 'ring KiB', ...rings.map((ring) => Math.round((ring.pointCount * 8) / 1024))]);
+  }
+  table(['N', 'measure', ...VNODE_COUNTS.map((v) => `${v} vnodes`)], rows);
+}
+
+/** Lookups per second for one pass over all keys. */
+function rate(pass: () => number): number {
+  const t0 = process.hrtime.bigint();
+  const sink = pass();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (sink === 0) throw new Error('unreachable: keeps the loop from being optimised away');
+  return keys.length / seconds;
 }
 
 // ---------- balance over many member sets (exact, from arc lengths) ----------
@@ -181,6 +190,7 @@ function printBoundedLoad(): void {
   table(['N', 'vnodes', 'variant', 'max/mean', 'add moved/ideal', 'remove moved/ideal', 'add excess', 'remove excess'], rows);
 }
 
+/** Moves between two members present in both rings are excess: consistent hashing promises none. */
 function compareOwners(before: HashRing, beforeOwners: readonly string[], after: HashRing, afterOwners: readonly string[], idealDivisor: number): Change {
   let moved = 0;
   let excess = 0;

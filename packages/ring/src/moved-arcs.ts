@@ -2,8 +2,9 @@ import type { MovedArc } from './arc';
 import type { HashRing } from './ring';
 
 /**
- * The ranges whose owner differs between two rings, sorted by start, never wrapping, adjacent
- * ranges with the same (from, owner) pair merged. A key moved iff its hash is in one of them.
+ * The ranges whose owner differs between two rings, sorted by start, never wrapping. A key moved
+ * iff its hash is in one of them. Touching ranges always differ in `from` or `owner`: both inputs
+ * are maximal runs, so every boundary of the sweep is an owner change on at least one side.
  * Empty if either ring is empty: there is no previous owner to hand off from, or no new owner
  * to hand off to.
  */
@@ -19,11 +20,7 @@ export function movedArcs(from: HashRing, to: HashRing): MovedArc[] {
     const a = before[i]!;
     const b = after[j]!;
     const end = Math.min(a.end, b.end);
-    if (a.owner !== b.owner) {
-      const last = moved[moved.length - 1];
-      if (last !== undefined && last.end + 1 === start && last.from === a.owner && last.owner === b.owner) last.end = end;
-      else moved.push({ start, end, owner: b.owner, from: a.owner });
-    }
+    if (a.owner !== b.owner) moved.push({ start, end, owner: b.owner, from: a.owner });
     start = end + 1;
     if (a.end === end) i++;
     if (b.end === end) j++;

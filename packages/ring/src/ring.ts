@@ -16,16 +16,16 @@ export interface RingOptions {
 }
 
 /** Chosen from `scripts/bench-ring.ts`; docs/ring.md has the numbers and the reasoning. */
-export const DEFAULT_VNODES = 256;
+export const DEFAULT_VNODES = 500;
 
-/** Points are sorted as `point * MEMBER_SLOTS + memberIndex` in a Float64Array; 2^32 * 2^20 < 2^53. */
+/** Points are sorted packed as `point * MEMBER_SLOTS + memberIndex` in a Float64Array: exact, as 2^32 * 2^20 < 2^53. */
 const MEMBER_SLOTS = 2 ** 20;
 const MAX_POINTS = 2 ** 24;
 
 /**
  * An immutable consistent-hash ring over virtual nodes. A key belongs to the first vnode point
- * clockwise at or after its hash (wrapping past 2^32 - 1 to 0), so a vnode at point p owns the
- * inclusive range (previous point, p].
+ * clockwise at or after its hash (wrapping past 2^32 - 1 to 0), so a vnode at point p owns
+ * (previous point, p], the inclusive arc [previous + 1, p].
  *
  * Everything that shapes the ring is derived from the member list alone: members are sorted by
  * id (UTF-16 code units, never locale), vnode i of member `id` sits at xxh32(`${id}#${i}`), and
@@ -48,26 +48,7 @@ export class HashRing {
     this.sortedMembers = normalizeMembers(members);
     this.ids = this.sortedMembers.map((m) => m.id);
     const counts = this.sortedMembers.map((m) => Math.max(1, Math.round(m.weight * this.vnodes)));
-    const total = counts.reduce((a, b) => a + b, 0);
-    if (total > MAX_POINTS) {
-      throw new RingError('ERR_RING_INVALID_OPTION', `ring would have ${total} points (limit ${MAX_POINTS}); lower vnodes or weights`);
-    }
-
-    const keys = new Float64Array(total);
-    let k = 0;
-    counts.forEach((count, memberIndex) => {
-      const id = this.ids[memberIndex]!;
-      for (let i = 0; i < count; i++) keys[k++] = hashKey(`${id}#${i}`) * MEMBER_SLOTS + memberIndex;
-    });
-    keys.sort();
-    this.points = new Uint32Array(total);
-    this.owners = new Uint32Array(total);
-    for (let i = 0; i < total; i++) {
-      const key = keys[i]!;
-      const point = Math.floor(key / MEMBER_SLOTS);
-      this.points[i] = point;
-      this.owners[i] = key - point * MEMBER_SLOTS;
-    }
+    [this.points, this.owners] = placePoints(this.ids, counts);
   }
 
   get size(): number {
@@ -139,7 +120,7 @@ export class HashRing {
   /** Fraction of the 2^32 hash space each member owns, in id order; sums to 1 unless the ring is empty. */
   shares(): Map<string, number> {
     const owned = new Float64Array(this.ids.length);
-    for (const arc of this.vnodeArcs()) owned[this.ownerIndex(arc)]! += arc.end - arc.start + 1;
+    for (const arc of this.vnodeArcs()) owned[arc.owner]! += arc.end - arc.start + 1;
     return new Map(this.ids.map((id, i) => [id, owned[i]! / HASH_SPACE]));
   }
 
@@ -150,7 +131,7 @@ export class HashRing {
   arcs(): RingArc[] {
     const result: RingArc[] = [];
     for (const arc of this.vnodeArcs()) {
-      const owner = this.ids[this.ownerIndex(arc)]!;
+      const owner = this.ids[arc.owner]!;
       const last = result[result.length - 1];
       if (last !== undefined && last.owner === owner) last.end = arc.end;
       else result.push({ start: arc.start, end: arc.end, owner });
@@ -159,23 +140,19 @@ export class HashRing {
   }
 
   /**
-   * Non-empty arcs in hash order, each tagged with the index of the point that owns it. The
-   * range wrapping past 0 is split: [0, p0] comes first, (p_last, 2^32 - 1] last, both owned by p0.
+   * Non-empty arcs in hash order with the owning member's index. The range wrapping past 0 is
+   * split: [0, p0] comes first, (p_last, 2^32 - 1] last, both owned by point 0's member.
    */
-  private *vnodeArcs(): Generator<{ start: number; end: number; point: number }> {
+  private *vnodeArcs(): Generator<{ start: number; end: number; owner: number }> {
     const n = this.points.length;
     if (n === 0) return;
     let start = 0;
     for (let i = 0; i < n; i++) {
       const end = this.points[i]!;
-      if (end >= start) yield { start, end, point: i };
+      if (end >= start) yield { start, end, owner: this.owners[i]! }; // a duplicate point owns nothing
       start = end + 1;
     }
-    if (start <= MAX_HASH) yield { start, end: MAX_HASH, point: 0 };
-  }
-
-  private ownerIndex(arc: { point: number }): number {
-    return this.owners[arc.point]!;
+    if (start <= MAX_HASH) yield { start, end: MAX_HASH, owner: this.owners[0]! };
   }
 
   /** Index of the first point >= hash, wrapping to 0 past the last point. */
@@ -206,6 +183,31 @@ export class HashRing {
   private nextOptions(): RingOptions {
     return { vnodes: this.vnodes, epoch: this.epoch + 1 };
   }
+}
+
+/** Vnode points sorted by (point, member index), with the owner index of each. */
+function placePoints(ids: readonly string[], counts: readonly number[]): [Uint32Array, Uint32Array] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total > MAX_POINTS) {
+    throw new RingError('ERR_RING_INVALID_OPTION', `ring would have ${total} points (limit ${MAX_POINTS}); lower vnodes or weights`);
+  }
+  // One numeric sort of packed (point, member) pairs beats sorting objects with a comparator.
+  const packed = new Float64Array(total);
+  let k = 0;
+  counts.forEach((count, memberIndex) => {
+    const id = ids[memberIndex]!;
+    for (let i = 0; i < count; i++) packed[k++] = hashKey(`${id}#${i}`) * MEMBER_SLOTS + memberIndex;
+  });
+  packed.sort();
+  const points = new Uint32Array(total);
+  const owners = new Uint32Array(total);
+  for (let i = 0; i < total; i++) {
+    const pair = packed[i]!;
+    const point = Math.floor(pair / MEMBER_SLOTS);
+    points[i] = point;
+    owners[i] = pair - point * MEMBER_SLOTS;
+  }
+  return [points, owners];
 }
 
 function normalizeMembers(members: readonly RingMember[]): Array<Required<RingMember>> {
