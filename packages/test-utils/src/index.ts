@@ -1,0 +1,4 @@
+export * from './manual-clock';
+export * from './node-process';
+export * from './raw-connection';
+export * from './test-node';
