@@ -1,6 +1,11 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { CorralError, encodeError, systemClock } from '@corral/protocol';
-import { DEFAULT_VNODES } from '@corral/ring';
+import { CorralError, encodeError, encodePush, Ops, PushKind, systemClock, validateArgs, type OpName } from '@corral/protocol';
+import { loadRingHasher } from '@corral/ring';
+import { ClusterView, type ClusterMember, type Topology } from './cluster/cluster-view';
+import { KeyOwnership, requestKeys } from './cluster/key-ownership';
+import { PeerPool } from './cluster/peer-link';
+import { newConnectionContext } from './connection-context';
+import { RespDoor, type RespBackend } from './resp';
 import { CommandExecutor } from './command-executor';
 import { ExpiryScheduler } from './expiry-scheduler';
 import { LeaseService } from './leases/lease-service';
@@ -38,6 +43,9 @@ export class CacheNode {
   private readonly services: ConnectionServices;
   private readonly startedAt: number;
   private metricsServer: MetricsServer | undefined;
+  private clusterView: ClusterView | undefined;
+  private respDoor: RespDoor | undefined;
+  private readonly peers: PeerPool;
   private bound: NodeAddress | undefined;
   private id = '';
   private nextConnId = 1;
@@ -61,17 +69,26 @@ export class CacheNode {
       adminToken: config.adminToken,
       observer: this.metrics,
       extraStats: () => this.nodeStats(clock.now()),
-      topology: () => this.topology(),
+      topology: () => this.cluster.topology(),
+      ownership: new KeyOwnership(() => this.clusterView, config.gutterTtlMs),
     });
     this.services = { executor: this.executor, limits: config, metrics: this.metrics, log: this.log.child({ component: 'conn' }) };
     this.expiry = new ExpiryScheduler(this.store, config.expiryIntervalMs);
+    this.peers = new PeerPool({ timeoutMs: config.forwardTimeoutMs, retryAfterMs: 500, maxFrameBytes: config.maxFrameBytes });
     // allowHalfOpen: a client that sends its last requests and then half-closes still gets the replies.
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
   }
 
   static async start(partial: Partial<NodeConfig> = {}): Promise<CacheNode> {
+    await loadRingHasher();
     const node = new CacheNode(resolveNodeConfig(partial));
-    await node.listen();
+    try {
+      await node.listen();
+    } catch (e) {
+      // Whatever did bind must not keep the process alive half-started.
+      await node.stop({ graceMs: 0 }).catch(() => undefined);
+      throw e;
+    }
     return node;
   }
 
@@ -83,6 +100,18 @@ export class CacheNode {
   get nodeId(): string { return this.id; }
   get connectionCount(): number { return this.connections.size; }
   get metricsPort(): number | undefined { return this.metricsServer?.port; }
+  get respPort(): number | undefined { return this.respDoor?.port; }
+
+  /** Members, epoch and ring as this node sees them. */
+  get cluster(): ClusterView {
+    if (!this.clusterView) throw new Error('the node is not listening');
+    return this.clusterView;
+  }
+
+  /** Replaces the member table (gossip feeds this); clients get a topology push when the epoch moves. */
+  setMembers(members: readonly ClusterMember[]): boolean {
+    return this.cluster.update(members);
+  }
 
   stop(opts: StopOptions = {}): Promise<void> {
     this.stopping ??= this.shutdown(opts.graceMs ?? this.config.shutdownGraceMs);
@@ -102,7 +131,17 @@ export class CacheNode {
     const addr = this.server.address() as AddressInfo;
     this.bound = { host, port: addr.port };
     this.id = this.config.nodeId ?? `${host}:${addr.port}`;
+    this.clusterView = this.createClusterView(`${host}:${addr.port}`);
+    this.clusterView.on('change', () => this.pushTopology());
     this.expiry.start();
+    if (this.config.respPort !== undefined) {
+      this.respDoor = await RespDoor.start({
+        host, port: this.config.respPort, backend: this.respBackend(), logger: this.log,
+        limits: { maxBulkBytes: this.config.maxValueBytes, maxArgs: 1024 * 1024, maxInlineBytes: 64 * 1024 },
+        maxConnections: this.config.maxConnections, idleTimeoutMs: this.config.idleTimeoutMs,
+        outputBufferHardBytes: this.config.outputBufferHardBytes,
+      });
+    }
     const mport = this.config.metricsPort;
     if (mport) {
       this.metrics.includeProcessMetrics();
@@ -112,7 +151,9 @@ export class CacheNode {
       });
     }
     this.log.child({ component: 'store' }).info({ maxMemoryBytes: this.config.maxMemoryBytes }, 'store_ready');
-    this.log.child({ component: 'listener' }).info({ host, port: addr.port, nodeId: this.id }, 'node_listening');
+    this.log.child({ component: 'listener' }).info(
+      { host, port: addr.port, nodeId: this.id, respPort: this.respDoor?.port, metricsPort: this.metricsServer?.port,
+        members: this.clusterView.topology().members.length, epoch: this.clusterView.epoch }, 'node_listening');
   }
 
   private accept(socket: Socket): void {
@@ -135,13 +176,55 @@ export class CacheNode {
     void conn.closed.then(() => this.connections.delete(conn));
   }
 
+  /** A member id is the data address clients dial and the ring hashes: host:port, even when nodeId says otherwise. */
+  private createClusterView(self: string): ClusterView {
+    const { peers, vnodes } = this.config;
+    return peers && peers.length > 0
+      ? ClusterView.fromPeers(self, peers, vnodes)
+      : new ClusterView(self, [{ id: self, state: 'alive', incarnation: 0 }], vnodes);
+  }
+
+  private pushTopology(): void {
+    const t: Topology = this.cluster.topology();
+    this.log.child({ component: 'cluster' }).info({ epoch: t.epoch, members: t.members.map((m) => `${m.id}:${m.state}`) }, 'topology_changed');
+    const frame = encodePush(PushKind.Topology, t);
+    for (const c of this.connections) c.sendPush(frame);
+  }
+
   /**
-   * Alone for now: one member, epoch 1. A member id is the data address clients dial and the ring
-   * hashes, so it is host:port even when nodeId says something else.
+   * The RESP door runs native ops: keys this node owns go to the local executor, the others are
+   * forwarded to their owner over a PeerLink, so a Redis client can use the whole cluster from
+   * any node.
    */
-  private topology(): { epoch: number; vnodes: number; members: Array<{ id: string; state: 'alive'; incarnation: number }> } {
-    const { host, port } = this.address;
-    return { epoch: 1, vnodes: DEFAULT_VNODES, members: [{ id: `${host}:${port}`, state: 'alive', incarnation: 0 }] };
+  private respBackend(): RespBackend {
+    const ctx = newConnectionContext(0, 'resp');
+    ctx.admin = this.config.adminToken === undefined;
+    return {
+      exec: (name: OpName, args: unknown[]) => {
+        const op = Ops[name];
+        const invalid = validateArgs(op, args, this.config);
+        if (invalid) throw invalid;
+        const view = this.cluster;
+        const key = requestKeys(op, args)[0];
+        if (key !== undefined && view.clustered) {
+          const owner = view.ownerOf(key);
+          if (owner !== view.selfId) return this.peers.get(owner).request(op, args);
+        }
+        return this.executor.execute(op, args, ctx);
+      },
+      dbsize: () => this.store.size,
+      info: () => {
+        const st = this.store.stats() as unknown as Record<string, number>;
+        return {
+          Server: { redis_version: '7.0.0', corral_version: '0.1.0', node_id: this.id, tcp_port: this.respDoor?.port ?? 0, process_id: process.pid },
+          Clients: { connected_clients: this.connections.size },
+          Memory: { used_memory: st.bytesUsed ?? 0, maxmemory: this.config.maxMemoryBytes, maxmemory_policy: 'allkeys-lru', used_memory_rss: process.memoryUsage().rss },
+          Stats: { keyspace_hits: st.hits ?? 0, keyspace_misses: st.misses ?? 0, evicted_keys: st.evictions ?? 0, expired_keys: st.expirations ?? 0 },
+          Cluster: { cluster_enabled: this.cluster.clustered ? 1 : 0, corral_epoch: this.cluster.epoch, corral_members: this.cluster.topology().members.length },
+          Keyspace: { db0: `keys=${this.store.size},expires=0,avg_ttl=0` },
+        };
+      },
+    };
   }
 
   private nodeStats(now: number): Record<string, number | string> {
@@ -167,12 +250,15 @@ export class CacheNode {
     this.locks.close();
     await new Promise<void>((resolve) => setImmediate(resolve));
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const respClosed = this.respDoor?.close(graceMs);
+    this.peers.closeAll();
     for (const c of this.connections) c.beginDrain();
     const deadline = setTimeout(() => {
       for (const c of this.connections) c.forceClose();
     }, graceMs);
     await Promise.all([...this.connections].map((c) => c.closed));
     await closed;
+    await respClosed;
     clearTimeout(deadline);
     await this.metricsServer?.close();
     log.info({ nodeId: this.id }, 'node_stopped');

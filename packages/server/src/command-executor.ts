@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   CorralError, opByCode, PROTOCOL_VERSION, validateArgs,
-  type ErrorCode, type Limits, type OpName, type OpSpec,
+  type ErrorCode, type Limits, type OpName, type OpSpec, type RequestMeta,
 } from '@corral/protocol';
+import type { KeyOwnership } from './cluster/key-ownership';
 import type { ConnectionContext } from './connection-context';
 import { leaseHandlers } from './leases/lease-handlers';
 import type { LeaseService } from './leases/lease-service';
@@ -29,6 +30,8 @@ export interface CommandExecutorOptions {
   extraStats?: () => Record<string, number | string>;
   /** The TOPOLOGY reply: the cluster as this node sees it (the coordinator's view, later). */
   topology: () => unknown;
+  /** Routing hints (request meta): ownership checks and gutter mode. Absent on a lone node. */
+  ownership?: KeyOwnership;
   observer?: OpObserver;
   /** LGET/LSET/LDROP and SETIFNEWER (leases/); without it those ops are E_UNKNOWN_OP. */
   leases?: LeaseService;
@@ -70,7 +73,7 @@ export class CommandExecutor {
   }
 
   /** Looks the op up, validates its arguments and runs it. Returns the reply or throws a CorralError. */
-  dispatch(opCode: number, args: unknown[], ctx: ConnectionContext): unknown {
+  dispatch(opCode: number, args: unknown[], ctx: ConnectionContext, meta?: RequestMeta): unknown {
     const op = opByCode(opCode);
     if (op === undefined) {
       this.opts.observer?.onOp(undefined, 'E_UNKNOWN_OP');
@@ -80,6 +83,14 @@ export class CommandExecutor {
     if (invalid) {
       this.opts.observer?.onOp(op, invalid.code);
       throw invalid;
+    }
+    if (meta && this.opts.ownership) {
+      try {
+        this.opts.ownership.apply(op, args, meta);
+      } catch (e) {
+        this.opts.observer?.onOp(op, (e as CorralError).code);
+        throw e;
+      }
     }
     return this.execute(op, args, ctx);
   }

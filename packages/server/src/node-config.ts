@@ -30,6 +30,16 @@ export interface NodeConfig extends Limits {
   clock?: Clock;
   /** How often active expiry runs. */
   expiryIntervalMs: number;
+  /** Other members as host:port (static membership); the ring is built over them and this node. */
+  peers?: string[];
+  /** Virtual nodes per member; must be the same on every node and client (TOPOLOGY carries it). */
+  vnodes?: number;
+  /** Port for the Redis-compatible (RESP2) door; absent = off, 0 = pick a free one. */
+  respPort?: number;
+  /** TTL cap for writes a node takes as the fallback (gutter) of an unreachable owner. */
+  gutterTtlMs: number;
+  /** Timeout for requests this node forwards to other nodes (RESP door). */
+  forwardTimeoutMs: number;
 }
 
 export const defaultNodeConfig: Readonly<NodeConfig> = Object.freeze({
@@ -39,6 +49,8 @@ export const defaultNodeConfig: Readonly<NodeConfig> = Object.freeze({
   ...DefaultLimits,
   shutdownGraceMs: 5_000,
   expiryIntervalMs: 100,
+  gutterTtlMs: 10_000,
+  forwardTimeoutMs: 2_000,
 });
 
 /** Bytes a SET frame needs around its key and value (frame array, op, options map). */
@@ -49,7 +61,7 @@ export function resolveNodeConfig(partial: Partial<NodeConfig> = {}): NodeConfig
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const c = { ...defaultNodeConfig, ...defined } as NodeConfig;
   const positive = ['maxMemoryBytes', 'maxKeyBytes', 'maxValueBytes', 'maxFrameBytes', 'maxConnections',
-    'outputBufferSoftBytes', 'outputBufferHardBytes', 'outputBufferPauseMs', 'expiryIntervalMs'] as const;
+    'outputBufferSoftBytes', 'outputBufferHardBytes', 'outputBufferPauseMs', 'expiryIntervalMs', 'gutterTtlMs', 'forwardTimeoutMs'] as const;
   for (const k of positive)
     if (!Number.isSafeInteger(c[k]) || c[k] <= 0) throw new RangeError(`${k} must be a positive integer, got ${String(c[k])}`);
   for (const k of ['idleTimeoutMs', 'shutdownGraceMs'] as const)
@@ -63,6 +75,11 @@ export function resolveNodeConfig(partial: Partial<NodeConfig> = {}): NodeConfig
       'or the largest allowed value could never be sent');
   if (c.outputBufferHardBytes < c.outputBufferSoftBytes)
     throw new RangeError('outputBufferHardBytes must be >= outputBufferSoftBytes');
+  if (c.respPort !== undefined && (!Number.isInteger(c.respPort) || c.respPort < 0 || c.respPort > 65535))
+    throw new RangeError(`respPort must be 0..65535, got ${c.respPort}`);
+  for (const p of c.peers ?? [])
+    if (!/^[^\s:]+:\d{1,5}$/.test(p) && !/^\[[^\]]+\]:\d{1,5}$/.test(p)) throw new RangeError(`peer "${p}" is not host:port`);
+  if (c.vnodes !== undefined && (!Number.isSafeInteger(c.vnodes) || c.vnodes <= 0)) throw new RangeError('vnodes must be a positive integer');
   if (c.adminToken === '') throw new RangeError('adminToken must not be empty (omit it to disable admin auth)');
   return c;
 }

@@ -79,6 +79,15 @@ export class NodeConnection {
     if (this.idle()) this.armQuiet();
   }
 
+  /**
+   * A server push (topology, invalidations) to a client that said HELLO; raw tools that never
+   * did would not know what to do with one. Dropped when the connection is on its way out.
+   */
+  sendPush(frame: Buffer): void {
+    if (!this.ctx.hello || this.isClosed || this.ending || this.socket.destroyed) return;
+    this.socket.write(frame);
+  }
+
   /** Shutdown grace is over. */
   forceClose(): void {
     this.drop('shutdown_timeout');
@@ -135,7 +144,7 @@ export class NodeConnection {
 
   private reply(f: RequestFrame): Buffer {
     try {
-      const result = this.svc.executor.dispatch(f.op, f.args, this.ctx);
+      const result = this.svc.executor.dispatch(f.op, f.args, this.ctx, f.meta);
       if (result instanceof Promise) {
         this.replyLater(f.id, result);
         return NO_REPLY_YET;

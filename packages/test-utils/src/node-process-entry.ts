@@ -7,7 +7,7 @@
 import { parseBytes, parseDuration } from '@corral/protocol';
 import { runNode, type RunNodeOptions } from '@corral/server';
 
-type Kind = 'string' | 'int' | 'bytes' | 'duration';
+type Kind = 'string' | 'int' | 'bytes' | 'duration' | 'list';
 /** The same names as `corral node start`; --shutdown-grace is not a CLI flag yet. */
 const FLAGS: Record<string, [keyof RunNodeOptions, Kind]> = {
   '--host': ['host', 'string'],
@@ -27,6 +27,10 @@ const FLAGS: Record<string, [keyof RunNodeOptions, Kind]> = {
   '--metrics-host': ['metricsHost', 'string'],
   '--log-level': ['logLevel', 'string'],
   '--shutdown-grace': ['shutdownGraceMs', 'duration'],
+  '--peers': ['peers', 'list'],
+  '--vnodes': ['vnodes', 'int'],
+  '--resp-port': ['respPort', 'int'],
+  '--gutter-ttl': ['gutterTtlMs', 'duration'],
 };
 
 export function parseNodeArgs(argv: string[]): RunNodeOptions {
@@ -44,7 +48,7 @@ export function parseNodeArgs(argv: string[]): RunNodeOptions {
     const spec = FLAGS[flag];
     if (!spec) throw new Error(`unknown option ${flag} (known: ${Object.keys(FLAGS).join(' ')} --config-json)`);
     const [name, kind] = spec;
-    out[name] = kind === 'string' ? value : kind === 'bytes' ? parseBytes(value) : kind === 'duration' ? parseDuration(value) : toInt(flag, value);
+    out[name] = kind === 'list' ? value.split(',').map((x) => x.trim()).filter(Boolean) : kind === 'string' ? value : kind === 'bytes' ? parseBytes(value) : kind === 'duration' ? parseDuration(value) : toInt(flag, value);
   }
   return out as RunNodeOptions;
 }

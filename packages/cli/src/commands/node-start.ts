@@ -1,13 +1,16 @@
 import { Command } from 'commander';
 import { DefaultLimits, formatBytes } from '@corral/protocol';
 import { runNode, type NodeConfig } from '@corral/server';
-import { asBytes, asDuration, asInt, asPort, envOption } from '../options';
+import { asBytes, asDuration, asInt, asPort, envOption, parseAddress } from '../options';
 
 interface NodeStartFlags {
   host: string; port: number; maxMemory: number; maxKey: number; maxValue: number; maxFrame: number;
   maxConnections: number; idleTimeout: number; outputBufferSoft: number; outputBufferHard: number;
   outputBufferPause: number; adminToken?: string; metricsPort?: number; metricsHost: string; logLevel: string;
+  peers?: string[]; vnodes?: number; respPort?: number; gutterTtl: number; forwardTimeout: number; shutdownGrace: number;
 }
+
+const asPeerList = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean).map((x) => { parseAddress(x); return x; });
 
 export function nodeStartCommand(): Command {
   const L = DefaultLimits;
@@ -27,6 +30,12 @@ export function nodeStartCommand(): Command {
     .addOption(envOption('--admin-token <token>', 'require this token (HELLO auth) for admin ops such as FLUSH', 'CORRAL_ADMIN_TOKEN'))
     .addOption(envOption('--metrics-port <port>', 'serve Prometheus metrics on http://<metrics-host>:<port>/metrics (off when absent)', 'CORRAL_METRICS_PORT').argParser(asPort))
     .addOption(envOption('--metrics-host <addr>', 'address for the metrics endpoint', 'CORRAL_METRICS_HOST').default('127.0.0.1'))
+    .addOption(envOption('--peers <list>', 'static membership: comma-separated host:port of the other nodes (the ring is built over them and this node)', 'CORRAL_PEERS').argParser(asPeerList))
+    .addOption(envOption('--vnodes <n>', 'virtual nodes per member on the hash ring; the same on every node', 'CORRAL_VNODES').argParser(asInt))
+    .addOption(envOption('--resp-port <port>', 'serve the Redis-compatible (RESP2) door on this port; keys owned elsewhere are forwarded', 'CORRAL_RESP_PORT').argParser(asPort))
+    .addOption(envOption('--gutter-ttl <duration>', 'TTL cap for writes this node takes while standing in for an unreachable owner', 'CORRAL_GUTTER_TTL').argParser(asDuration).default(10_000, '10s'))
+    .addOption(envOption('--forward-timeout <duration>', 'timeout for requests forwarded to the owning node', 'CORRAL_FORWARD_TIMEOUT').argParser(asDuration).default(2_000, '2s'))
+    .addOption(envOption('--shutdown-grace <duration>', 'on SIGTERM, how long in-flight work may take before connections are cut', 'CORRAL_SHUTDOWN_GRACE').argParser(asDuration).default(5_000, '5s'))
     .addOption(envOption('--log-level <level>', 'pino log level: trace, debug, info, warn, error', 'CORRAL_LOG_LEVEL').default('info'))
     .action(async (f: NodeStartFlags) => {
       const config: Partial<NodeConfig> = {
@@ -36,6 +45,8 @@ export function nodeStartCommand(): Command {
         outputBufferSoftBytes: f.outputBufferSoft, outputBufferHardBytes: f.outputBufferHard,
         outputBufferPauseMs: f.outputBufferPause, adminToken: f.adminToken,
         metricsPort: f.metricsPort, metricsHost: f.metricsHost, logLevel: f.logLevel,
+        peers: f.peers, vnodes: f.vnodes, respPort: f.respPort, gutterTtlMs: f.gutterTtl,
+        forwardTimeoutMs: f.forwardTimeout, shutdownGraceMs: f.shutdownGrace,
       };
       await runNode(config);
     });

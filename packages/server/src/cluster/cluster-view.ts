@@ -20,13 +20,16 @@ const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left:
 
 /**
  * The ring epoch is derived from the member table, not counted locally: every member's
- * (incarnation, state) only moves forward in SWIM, so the sum of incarnation·4 + state rank only
- * grows, and two nodes that have seen the same updates compute the same epoch. A local counter
- * would let nodes disagree on which epoch is newer.
+ * (incarnation, state) only moves forward in SWIM, so its weight 1 + incarnation·4 + state rank
+ * only grows, a new member adds at least 1, and two nodes that have seen the same updates compute
+ * the same epoch. A local counter would let nodes disagree on which epoch is newer. Members that
+ * leave the table (gossip forgets dead members after a while) keep their last weight in `retired`.
  */
-export function epochOf(members: readonly ClusterMember[]): number {
-  let e = 1;
-  for (const m of members) e += m.incarnation * 4 + RANK[m.state];
+export const memberWeight = (m: ClusterMember): number => 1 + m.incarnation * 4 + RANK[m.state];
+
+export function epochOf(members: readonly ClusterMember[], retired = 0): number {
+  let e = retired;
+  for (const m of members) e += memberWeight(m);
   return e;
 }
 
@@ -41,6 +44,7 @@ export class ClusterView extends EventEmitter {
   private members: ClusterMember[];
   private ringNow: HashRing;
   private epochNow: number;
+  private retired = 0;
 
   constructor(readonly selfId: string, members: readonly ClusterMember[], readonly vnodes = DEFAULT_VNODES) {
     super();
@@ -72,7 +76,9 @@ export class ClusterView extends EventEmitter {
   /** Replaces the member table; returns true and emits 'change' when the epoch moved. */
   update(members: readonly ClusterMember[]): boolean {
     const sorted = sortMembers(members);
-    const epoch = epochOf(sorted);
+    const ids = new Set(sorted.map((m) => m.id));
+    for (const m of this.members) if (!ids.has(m.id)) this.retired += memberWeight(m);
+    const epoch = epochOf(sorted, this.retired);
     if (epoch === this.epochNow && sameMembers(sorted, this.members)) return false;
     const prev = this.ringNow;
     this.members = sorted;
