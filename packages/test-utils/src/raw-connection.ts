@@ -1,8 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import {
   CorralError, encodeRequest, FrameDecoder, Ops,
-  type ErrorCode, type ErrorFrame, type Frame, type OpName, type ResponseFrame,
-} from '@corral/protocol';
+  type ErrorCode, type ErrorFrame, type Frame, type OpName, type ResponseFrame, type RequestMeta } from '@corral/protocol';
 
 export interface RawConnectionOptions {
   host?: string;
@@ -68,9 +67,14 @@ export class RawConnection {
   }
 
   /** Sends one request frame without waiting; returns its id. */
-  send(op: OpName | number, args: unknown[], id: number = this.nextId++): number {
-    this.socket.write(encodeRequest(id, typeof op === 'number' ? op : Ops[op].code, args));
+  send(op: OpName | number, args: unknown[], id: number = this.nextId++, meta?: RequestMeta): number {
+    this.socket.write(encodeRequest(id, typeof op === 'number' ? op : Ops[op].code, args, meta));
     return id;
+  }
+
+  /** A request with routing hints (ring epoch, fallback), as a cluster-aware client sends them. */
+  async callWithMeta(op: OpName, args: unknown[], meta: RequestMeta, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<unknown> {
+    return unwrap(await this.reply(this.send(op, args, this.nextId++, meta), timeoutMs));
   }
 
   /** Sends one request and resolves with its reply frame (response or error). */
