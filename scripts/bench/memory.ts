@@ -7,8 +7,7 @@ interface NodeMemory { bytes: number; rss: number }
 
 async function nodeMemory(c: Corral): Promise<NodeMemory> {
   const s = (await c.stats()) as Record<string, unknown>;
-  const mem = (s.memory ?? s) as Record<string, number>;
-  return { bytes: Number(mem.bytes ?? mem.usedBytes ?? 0), rss: Number(mem.rss ?? mem.rssBytes ?? 0) };
+  return { bytes: Number(s.bytesUsed), rss: Number(s.rssBytes) };
 }
 
 /** Loads n entries into a fresh node process and reports accounted bytes and RSS growth. */

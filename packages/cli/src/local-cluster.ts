@@ -9,6 +9,8 @@ export interface LocalNode {
   host: string;
   port: number;
   metricsPort?: number;
+  /** The Redis-compatible door, when started with --resp-port. */
+  respPort?: number;
   pid: number;
   logFile: string;
   child: ChildProcess;
@@ -35,9 +37,9 @@ export function spawnLocalNode(opts: { name: string; host: string; port: number;
       log.write(`${line}\n`);
       if (!line.includes('node_listening')) return;
       try {
-        const rec = JSON.parse(line) as { port: number; host?: string };
+        const rec = JSON.parse(line) as { port: number; respPort?: number; metricsPort?: number };
         clearTimeout(timer);
-        resolve({ name: opts.name, host: opts.host, port: rec.port, metricsPort: opts.metricsPort, pid: child.pid!, logFile, child, exited });
+        resolve({ name: opts.name, host: opts.host, port: rec.port, metricsPort: rec.metricsPort ?? opts.metricsPort, respPort: rec.respPort, pid: child.pid!, logFile, child, exited });
       } catch { /* not JSON: keep waiting */ }
     });
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`${opts.name} exited with code ${code} before listening: ${stderr.trim() || `see ${logFile}`}`)); });
