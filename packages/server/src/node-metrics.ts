@@ -16,7 +16,8 @@ export type DropReason =
 export class NodeMetrics implements OpObserver {
   readonly registry = new Registry();
   private readonly ops: Counter<'op' | 'result'>;
-  private readonly okByCode: Array<{ inc(): void } | undefined> = [];
+  /** Successful ops counted in a plain array; prom-client hashes labels on every inc(), too slow per request. */
+  private readonly okByCode: number[] = [];
   private readonly connectionsOpened: Counter;
   private readonly dropped: Counter<'reason'>;
   private readonly badFrames: Counter;
@@ -26,8 +27,17 @@ export class NodeMetrics implements OpObserver {
 
   constructor(store: MemoryStore, private readonly log: Logger) {
     const registers = [this.registry];
-    this.ops = new Counter({ name: 'corral_ops_total', help: 'Requests by op and result (ok or error code)', labelNames: ['op', 'result'], registers });
-    for (const op of allOps()) this.okByCode[op.code] = this.ops.labels(op.name, 'ok');
+    const okByCode = this.okByCode;
+    const reported: number[] = [];
+    this.ops = new Counter({
+      name: 'corral_ops_total', help: 'Requests by op and result (ok or error code)', labelNames: ['op', 'result'], registers,
+      collect() {
+        for (const op of allOps()) {
+          const n = okByCode[op.code] ?? 0;
+          if (n > (reported[op.code] ?? 0)) { this.labels(op.name, 'ok').inc(n - (reported[op.code] ?? 0)); reported[op.code] = n; }
+        }
+      },
+    });
     storeCounter(this.registry, 'corral_hits_total', 'Reads that found a live entry', () => store.stats().hits);
     storeCounter(this.registry, 'corral_misses_total', 'Reads that found nothing', () => store.stats().misses);
     storeCounter(this.registry, 'corral_evictions_total', 'Entries evicted to stay within max-memory', () => store.stats().evictions);
@@ -48,7 +58,7 @@ export class NodeMetrics implements OpObserver {
   }
 
   onOp(op: OpSpec | undefined, result: 'ok' | ErrorCode): void {
-    if (result === 'ok' && op !== undefined) this.okByCode[op.code]?.inc();
+    if (result === 'ok' && op !== undefined) this.okByCode[op.code] = (this.okByCode[op.code] ?? 0) + 1;
     else this.ops.labels(op?.name ?? 'unknown', result).inc();
   }
 
