@@ -20,6 +20,18 @@ export async function connectFirstSeed(
   seeds: readonly string[],
   opts: Omit<NodeConnectionOptions, 'host' | 'port'>,
 ): Promise<NodeConnection> {
+  return (await firstSeedThat(seeds, opts, async () => undefined)).conn;
+}
+
+/**
+ * Like connectFirstSeed, but a seed must also pass `use` (e.g. answer TOPOLOGY) to be kept; one
+ * that fails it is closed and the search goes on, as for a seed that did not connect.
+ */
+export async function firstSeedThat<T>(
+  seeds: readonly string[],
+  opts: Omit<NodeConnectionOptions, 'host' | 'port'>,
+  use: (conn: NodeConnection) => Promise<T>,
+): Promise<{ conn: NodeConnection; value: T }> {
   if (seeds.length === 0) throw clientError('E_BAD_ARGS', 'at least one seed is needed');
   const addresses = seeds.map(parseAddress);
   const failures: string[] = [];
@@ -27,11 +39,17 @@ export async function connectFirstSeed(
     const conn = new NodeConnection({ ...opts, ...addr });
     try {
       await conn.connect();
-      return conn;
     } catch (e) {
       await conn.close();
       const code = (e as { code?: string }).code;
       if (code === 'E_AUTH' || code === 'E_PROTOCOL_VERSION') throw e;
+      failures.push(`${conn.node}: ${(e as Error).message}`);
+      continue;
+    }
+    try {
+      return { conn, value: await use(conn) };
+    } catch (e) {
+      await conn.close();
       failures.push(`${conn.node}: ${(e as Error).message}`);
     }
   }

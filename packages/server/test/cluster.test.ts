@@ -43,8 +43,10 @@ describe('a node in a static cluster', () => {
     try {
       await c.callWithMeta('SET', ['gutter:1', bytes('v'), { ttlMs: 3_600_000 }], { fallback: true });
       await c.callWithMeta('SET', ['gutter:2', bytes('v')], { fallback: true });
+      await c.call('SET', ['gutter:3', bytes('v')]);
+      await c.callWithMeta('TOUCH', ['gutter:3', 0], { fallback: true });
       const cap = t.node.config.gutterTtlMs;
-      for (const k of ['gutter:1', 'gutter:2']) {
+      for (const k of ['gutter:1', 'gutter:2', 'gutter:3']) {
         const ttl = (await c.call('TTL', [k])) as number;
         expect(ttl).toBeGreaterThan(0);
         expect(ttl).toBeLessThanOrEqual(cap);

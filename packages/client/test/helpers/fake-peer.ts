@@ -25,6 +25,10 @@ export class FakePeer {
   chunks = 0;
   connections = 0;
   hello: HelloMode = 'reply';
+  /** The node id HELLO reports. */
+  nodeId = 'fake';
+  /** Called for every non-HELLO request as it arrives, for tests that want the peer to answer on its own. */
+  onRequest: ((req: PeerRequest) => void) | undefined;
   limits: Record<string, number> = { maxKeyBytes: DefaultLimits.maxKeyBytes, maxValueBytes: DefaultLimits.maxValueBytes, maxFrameBytes: DefaultLimits.maxFrameBytes };
   private waiters: Array<() => void> = [];
   private server: net.Server;
@@ -53,11 +57,12 @@ export class FakePeer {
           this.frames.push(req);
           if (f.op === Ops.HELLO.code) {
             this.hellos.push(req);
-            if (this.hello === 'reply') socket.write(encodeResponse(f.id, { version: PROTOCOL_VERSION, node: 'fake', server: 'fake/0', admin: false, limits: this.limits }));
+            if (this.hello === 'reply') socket.write(encodeResponse(f.id, { version: PROTOCOL_VERSION, node: this.nodeId, server: 'fake/0', admin: false, limits: this.limits }));
             else if (this.hello !== 'ignore' && this.hello.connection) socket.end(encodeError(0, this.hello.error));
             else if (this.hello !== 'ignore') socket.write(encodeError(f.id, this.hello.error));
           } else {
             this.requests.push(req);
+            this.onRequest?.(req);
           }
           this.notify();
         }

@@ -39,8 +39,17 @@ export class KeyOwnership {
   }
 }
 
-/** Caps (or sets) the ttlMs option of a mutating op; ops without one (DEL) are left alone. */
+/**
+ * Caps (or sets) the TTL of a mutating op — a plain `ttlMs` argument (TOUCH) or a `ttlMs` option
+ * (SET, MSET, INCRBY, …); ops without one (DEL) are left alone. 0 means "no expiry", so it is capped too.
+ */
 function capTtl(op: OpSpec, args: unknown[], capMs: number): void {
+  const plain = op.args.findIndex((a) => a.name === 'ttlMs' && a.type === 'uint');
+  if (plain >= 0) {
+    const t = args[plain] as number;
+    args[plain] = t > 0 ? Math.min(t, capMs) : capMs;
+    return;
+  }
   const i = op.args.findIndex((a) => a.type === 'options' && a.fields?.ttlMs !== undefined);
   if (i < 0) return;
   const o = (args[i] ?? {}) as Record<string, unknown>;

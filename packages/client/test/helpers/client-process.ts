@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '@corral/test-utils';
+
+const CLIENT_DIST = join(REPO_ROOT, 'packages', 'client', 'dist', 'index.js');
+
+export interface ClientProcess {
+  child: ChildProcess;
+  /** Resolves with the first JSON line the script prints. */
+  firstLine: Promise<Record<string, unknown>>;
+  exited: Promise<void>;
+}
+
+/**
+ * Runs `body` in a separate Node process with `Corral` (the compiled client) and `seed` in scope,
+ * so a test can SIGKILL a lease or lock holder for real. Build first: `npx tsc -b`.
+ */
+export function spawnClientProcess(seed: string, body: string): ClientProcess {
+  const info = join(REPO_ROOT, 'packages', 'client', 'dist', '.tsbuildinfo'); // rewritten on every build, unlike unchanged outputs
+  if (!existsSync(CLIENT_DIST) || !existsSync(info) || newest(join(REPO_ROOT, 'packages', 'client', 'src')) > statSync(info).mtimeMs)
+    throw new Error('packages/client/dist is missing or older than its sources: run `npx tsc -b` first');
+  const script = `const { Corral } = require(${JSON.stringify(CLIENT_DIST)});
+const seed = ${JSON.stringify(seed)};
+const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+setInterval(() => {}, 1 << 30);
+(async () => { ${body} })().catch((e) => { say({ error: String(e && e.code || e) }); process.exit(1); });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const firstLine = new Promise<Record<string, unknown>>((resolve, reject) => {
+    lines.once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>));
+    child.once('exit', (code) => reject(new Error(`client process exited (${code}) before printing`)));
+  });
+  firstLine.catch(() => undefined);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { child, firstLine, exited };
+}
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
