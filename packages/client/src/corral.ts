@@ -1,119 +1,112 @@
-import { DefaultLimits, Ops, checkKey, checkValue, encodeValue, systemClock, type Clock } from '@corral/protocol';
-import type { BackoffOptions } from './backoff';
+import { EventEmitter } from 'node:events';
+import { DefaultLimits, Ops, checkKey, checkValue, encodeValue, systemClock, type Clock, type OpSpec } from '@corral/protocol';
+import { DEFAULT_VNODES, loadRingHasher } from '@corral/ring';
+import { ClusterRouter, type TopologyView } from './cluster-router';
+import type { CallOptions, CorralEvents, CorralOptions, SetOptions, TtlOptions } from './corral-options';
+import { discoverTopology } from './discovery';
 import { clientError } from './errors';
-import type { Logger } from './logger';
-import type { NodeConnection, RequestOptions } from './node-connection';
+import { dispatchMany, dispatchOne } from './keyed-dispatch';
+import type { NodeConnection } from './node-connection';
 import {
   readBool, readEntry, readInt, readMap, readTtl, readValue, readValues, readVersion, readVersions, type Entry,
 } from './replies';
-import { SingleNodeRouter, type Router } from './router';
-import { connectFirstSeed } from './seeds';
+import { SingleNodeRouter, plainRoute, type Route, type Router } from './router';
+import type { Lock, LockOptions } from './stampede/distributed-lock';
+import type { GetOrSetOptions } from './stampede/get-or-set-options';
+import type { Loader } from './stampede/loader-run';
+import { StampedeServices, type StampedeReport, type StampedeServicesOptions } from './stampede/stampede-services';
+import type { WarmLoader, WarmOptions, WarmResult } from './warm/warmer';
+import type { SetIfNewerOptions, UpdateOptions, WriteOptions } from './write/write-strategies';
 
-export interface CorralOptions {
-  /** "host:port" of nodes to try, in order; the first that completes a handshake is used. */
-  seeds: readonly string[];
-  /** Shows up in the node's logs. Default `corral-client:<pid>`. */
-  name?: string;
-  /** The node's admin token (needed for flush() when the node has one). */
-  auth?: string;
-  /** Default per-call timeout in ms (default 1000); 0 = none. */
-  timeoutMs?: number;
-  /** Bound on TCP connect + handshake, per attempt (default 2000). */
-  connectTimeoutMs?: number;
-  /** Bound on the graceful part of close() (default 2000). */
-  closeTimeoutMs?: number;
-  /** Reconnect backoff: full jitter under min(capMs, baseMs·2ⁿ) (default 50 ms, 2 s). */
-  reconnect?: Partial<BackoffOptions>;
-  /** Calls made while disconnected wait in a queue of at most this many (default 1000); 0 = fail fast. */
-  maxOfflineQueue?: number;
-  /** pino-shaped; nothing is logged without one. */
-  logger?: Logger;
-  /** For tests. */
-  clock?: Clock;
-}
-
-/** Every call takes these. */
-export type CallOptions = RequestOptions;
-
-export interface TtlOptions extends CallOptions {
-  /** Time to live in ms; absent, 0 or Infinity = no expiry. */
-  ttlMs?: number;
-}
-
-export interface SetOptions extends TtlOptions {
-  /** Only if the key is absent. */
-  nx?: boolean;
-  /** Only if the key is present. */
-  xx?: boolean;
-}
-
+export type { CallOptions, CorralEvents, CorralOptions, SetOptions, TtlOptions } from './corral-options';
 export type { Entry } from './replies';
 
 /**
  * The public API. It owns no socket: each call checks its arguments, encodes the value, asks the
- * router which connection owns the key, and decodes the reply. Cluster routing, the L1 and the
- * rest arrive underneath it.
+ * router for the key's route (its owner, or a fallback while the owner's breaker is open), and
+ * decodes the reply. The L1 and the rest arrive underneath it.
+ *
+ * It is an EventEmitter (see CorralEvents). 'error' is emitted only when someone listens, so a
+ * cluster hiccup never becomes an unhandled 'error' that kills the process.
  */
-export class Corral {
-  /** Connects to the first seed that answers. Rejects with E_NOT_CONNECTED when none does. */
+export class Corral extends EventEmitter<CorralEvents> {
+  /**
+   * Connects to the first seed that answers, learns the cluster from it (TOPOLOGY) and connects to
+   * every member that owns keys. A node without TOPOLOGY is used as a single node, as before.
+   * Rejects with E_NOT_CONNECTED when no seed answers.
+   */
   static async connect(options: CorralOptions): Promise<Corral> {
-    const { seeds, clock, ...connOpts } = options;
-    const conn = await connectFirstSeed(seeds, connOpts);
-    return new Corral(new SingleNodeRouter(conn), clock);
+    const { seeds, clock, breaker, onNodeDown, stampede, writeBehind, ...connOpts } = options;
+    const extras: StampedeServicesOptions = { ...(stampede && { stampede }), ...(writeBehind && { writeBehind }), ...(options.logger && { logger: options.logger }) };
+    await loadRingHasher(); // first: a failure here must not leave a connection open
+    const { conn, topology } = await discoverTopology(seeds, connOpts);
+    if (!topology) return new Corral(new SingleNodeRouter(conn), clock, extras);
+    const router = await ClusterRouter.create(topology, {
+      connection: connOpts,
+      ...(breaker && { breaker }),
+      ...(onNodeDown && { onNodeDown }),
+      ...(clock && { clock }),
+    }, conn);
+    return new Corral(router, clock, extras);
   }
 
-  constructor(private readonly router: Router, private readonly clock: Clock = systemClock) {}
+  private stampedeServices: StampedeServices | undefined;
+  private closingAfterWrites: Promise<void> | undefined;
+
+  constructor(private readonly router: Router, private readonly clock: Clock = systemClock,
+    private readonly extras: StampedeServicesOptions = {}) {
+    super();
+    if (router instanceof ClusterRouter) {
+      router.on('topology', (epoch, members) => this.emit('topology', epoch, members));
+      router.on('node:up', (id) => this.emit('node:up', id));
+      router.on('node:down', (id) => this.emit('node:down', id));
+      router.on('breaker', (c) => this.emit('breaker', c));
+      router.on('error', (e) => { if (this.listenerCount('error') > 0) this.emit('error', e); });
+    }
+  }
 
   async get<T = unknown>(key: string, opts: CallOptions = {}): Promise<T | undefined> {
-    const conn = this.route(key);
-    return readValue('GET', await conn.request(Ops.GET, [key], opts)) as T | undefined;
+    return this.one(key, Ops.GET, () => [key], opts, (r) => readValue('GET', r) as T | undefined);
   }
 
   /** Resolves with the entry's new version, or undefined when an nx/xx condition was not met. */
   async set(key: string, value: unknown, opts: SetOptions = {}): Promise<number | undefined> {
     if (opts.nx && opts.xx) throw clientError('E_BAD_ARGS', 'nx (only if absent) and xx (only if present) cannot both hold');
-    const conn = this.route(key);
-    const { bytes, flags } = encode(conn, value);
-    const o: Record<string, unknown> = { flags, ...ttl(opts.ttlMs) };
-    if (opts.nx) o.nx = true;
-    if (opts.xx) o.xx = true;
-    return readVersion('SET', await conn.request(Ops.SET, [key, bytes, o], opts));
+    const t = ttl(opts.ttlMs);
+    return this.one(key, Ops.SET, (route) => {
+      const { bytes, flags } = encode(route.conn, value);
+      const o: Record<string, unknown> = { flags, ...t };
+      if (opts.nx) o.nx = true;
+      if (opts.xx) o.xx = true;
+      return [key, bytes, o];
+    }, opts, (r) => readVersion('SET', r));
   }
 
   /** Resolves true when the key existed. */
   async del(key: string, opts: CallOptions = {}): Promise<boolean> {
-    const conn = this.route(key);
-    return readBool('DEL', await conn.request(Ops.DEL, [key], opts));
+    return this.one(key, Ops.DEL, () => [key], opts, (r) => readBool('DEL', r));
   }
 
-  /** Values in the caller's order, undefined for each miss. */
+  /** Values in the caller's order, undefined for each miss. Keys are split by node and asked in parallel. */
   async mget<T = unknown>(keys: readonly string[], opts: CallOptions = {}): Promise<Array<T | undefined>> {
-    const out = new Array<T | undefined>(keys.length);
-    await Promise.all(this.byNode(keys, (k) => k).map(async ({ conn, items, indexes }) => {
-      const values = readValues('MGET', await conn.request(Ops.MGET, [items], opts), items.length);
-      indexes.forEach((i, j) => { out[i] = values[j] as T | undefined; });
-    }));
-    return out;
+    return this.many(keys, (k) => k, async (route, items) =>
+      readValues('MGET', await route.request(Ops.MGET, [items], opts), items.length) as Array<T | undefined>);
   }
 
   /** Versions in the caller's order. Each key is written atomically; the batch as a whole is not. */
   async mset(entries: ReadonlyArray<readonly [string, unknown]> | Readonly<Record<string, unknown>>, opts: TtlOptions = {}): Promise<number[]> {
     const list: ReadonlyArray<readonly [string, unknown]> = Array.isArray(entries) ? entries : Object.entries(entries);
     const o = ttl(opts.ttlMs);
-    const out = new Array<number>(list.length);
-    await Promise.all(this.byNode(list, (e) => e[0]).map(async ({ conn, items, indexes }) => {
-      const wire = items.map(([k, v]) => { const { bytes, flags } = encode(conn, v); return [k, bytes, flags]; });
+    return this.many(list, (e) => e[0], async (route, items) => {
+      const wire = items.map(([k, v]) => { const { bytes, flags } = encode(route.conn, v); return [k, bytes, flags]; });
       const args = Object.keys(o).length > 0 ? [wire, o] : [wire];
-      const versions = readVersions('MSET', await conn.request(Ops.MSET, args, opts), items.length);
-      indexes.forEach((i, j) => { out[i] = versions[j]!; });
-    }));
-    return out;
+      return readVersions('MSET', await route.request(Ops.MSET, args, opts), items.length);
+    });
   }
 
   /** The value with its version (for cas) and remaining TTL (Infinity = none), or undefined. */
   async gets<T = unknown>(key: string, opts: CallOptions = {}): Promise<Entry<T> | undefined> {
-    const conn = this.route(key);
-    return readEntry(await conn.request(Ops.GETS, [key], opts)) as Entry<T> | undefined;
+    return this.one(key, Ops.GETS, () => [key], opts, (r) => readEntry(r) as Entry<T> | undefined);
   }
 
   /**
@@ -121,37 +114,35 @@ export class Corral {
    * rejects with E_CAS_MISMATCH when someone else wrote (or deleted) it in between.
    */
   async cas(key: string, value: unknown, version: number, opts: TtlOptions = {}): Promise<number> {
-    const conn = this.route(key);
-    const { bytes, flags } = encode(conn, value);
-    const o = { flags, ifVersion: version, ...ttl(opts.ttlMs) };
-    const v = readVersion('SET', await conn.request(Ops.SET, [key, bytes, o], opts));
+    const t = ttl(opts.ttlMs);
+    const v = await this.one(key, Ops.SET, (route) => {
+      const { bytes, flags } = encode(route.conn, value);
+      return [key, bytes, { flags, ifVersion: version, ...t }];
+    }, opts, (r) => readVersion('SET', r));
     if (v === undefined) throw clientError('E_CAS_MISMATCH', `${key} is not at version ${version}`, { key, version });
     return v;
   }
 
   /** Sets a new TTL (0 or Infinity = none) without reading the value; true when the key existed. */
   async touch(key: string, ttlMs: number, opts: CallOptions = {}): Promise<boolean> {
-    const conn = this.route(key);
-    return readBool('TOUCH', await conn.request(Ops.TOUCH, [key, ttl(ttlMs).ttlMs ?? 0], opts));
+    const t = ttl(ttlMs).ttlMs ?? 0;
+    return this.one(key, Ops.TOUCH, () => [key, t], opts, (r) => readBool('TOUCH', r));
   }
 
   async exists(key: string, opts: CallOptions = {}): Promise<boolean> {
-    const conn = this.route(key);
-    return readBool('EXISTS', await conn.request(Ops.EXISTS, [key], opts));
+    return this.one(key, Ops.EXISTS, () => [key], opts, (r) => readBool('EXISTS', r));
   }
 
   /** Remaining ms; Infinity when the key does not expire; undefined when it is missing. */
   async ttl(key: string, opts: CallOptions = {}): Promise<number | undefined> {
-    const conn = this.route(key);
-    return readTtl(await conn.request(Ops.TTL, [key], opts));
+    return this.one(key, Ops.TTL, () => [key], opts, readTtl);
   }
 
   /** Adds `delta` to an integer (a missing key counts as 0); `ttlMs` applies only when the key is created. */
   async incrBy(key: string, delta: number, opts: TtlOptions = {}): Promise<number> {
-    const conn = this.route(key);
     const o = ttl(opts.ttlMs);
     const args = Object.keys(o).length > 0 ? [key, delta, o] : [key, delta];
-    return readInt('INCRBY', await conn.request(Ops.INCRBY, args, opts));
+    return this.one(key, Ops.INCRBY, () => args, opts, (r) => readInt('INCRBY', r));
   }
 
   /** Round trip to every node; resolves with the slowest, in ms. */
@@ -165,13 +156,32 @@ export class Corral {
     return Math.max(0, ...rtts);
   }
 
-  /** The node's counters and gauges, as it reports them. */
+  /**
+   * One node's counters and gauges, as it reports them. In a cluster that is the first member in
+   * id order, not a sum (a sum of gauges such as uptime means nothing): use statsByNode() there.
+   */
   async stats(opts: CallOptions = {}): Promise<Record<string, unknown>> {
-    // One node for now. A cluster needs a per-node breakdown; that will be a method of its own
-    // (statsByNode), so this one keeps its shape.
     const conn = this.router.connections()[0];
     if (!conn) throw clientError('E_NOT_CONNECTED', 'no node to ask');
     return readMap('STATS', await conn.request(Ops.STATS, [], opts));
+  }
+
+  /**
+   * Every node's stats, by node id, asked in parallel. A node that does not answer does not fail
+   * the whole call (tools want the rest): its entry is `{ error: { code, message } }` instead.
+   */
+  async statsByNode(opts: CallOptions = {}): Promise<Record<string, Record<string, unknown>>> {
+    const nodes = this.router instanceof ClusterRouter
+      ? this.router.memberConnections()
+      : this.router.connections().map((c): [string, NodeConnection] => [plainRoute(c).node, c]);
+    const entries = await Promise.all(nodes.map(async ([id, conn]): Promise<[string, Record<string, unknown>]> => {
+      try {
+        return [id, readMap('STATS', await conn.request(Ops.STATS, [], opts))];
+      } catch (e) {
+        return [id, { error: { code: (e as { code?: unknown }).code ?? 'E_INTERNAL', message: (e as Error).message } }];
+      }
+    }));
+    return Object.fromEntries(entries);
   }
 
   /** Removes every entry on every node (admin: needs `auth` when the node has a token); resolves with the count. */
@@ -181,33 +191,121 @@ export class Corral {
     return counts.reduce((a, b) => a + b, 0);
   }
 
+  /**
+   * The cluster as this client routes it: ring epoch, vnodes, and each member with its state and
+   * its breaker. Without a cluster router (a node that predates TOPOLOGY, or a custom router), the
+   * router's connections as alive members of epoch 0.
+   */
+  topology(): TopologyView {
+    if (this.router instanceof ClusterRouter) return this.router.topology();
+    return {
+      epoch: 0,
+      vnodes: DEFAULT_VNODES,
+      members: this.router.connections().map((c) => ({ id: plainRoute(c).node, state: 'alive' as const, incarnation: 0, breaker: 'closed' as const })),
+    };
+  }
+
+  /** The node that owns `key` under the current ring, whether or not it is up. */
+  ownerOf(key: string): string {
+    return this.router instanceof ClusterRouter ? this.router.ownerOf(key) : this.routeOf(key).node;
+  }
+
   /** Graceful, bounded and idempotent; see NodeConnection.close. */
+  // Stampede prevention, locks, write strategies and warming: thin doors onto stampede/, write/, warm/.
+
+  /**
+   * The value of `key`, loading it with `loader` on a miss: one loader call per key in this
+   * process (coalescing) and, through node leases, in the whole fleet; stale-while-revalidate
+   * within graceMs, XFetch early refresh, soft/hard timeouts. See GetOrSetOptions.
+   */
+  getOrSet<T>(key: string, loader: Loader<T>, opts?: GetOrSetOptions): Promise<T> {
+    return this.stampede.getOrSet.getOrSet(key, loader, opts);
+  }
+
+  /** What getOrSet, locks and the write paths did in this client. */
+  stampedeStats(): StampedeReport {
+    return this.stampede.report();
+  }
+
+  /** A lock with a TTL and a fencing token that only goes up; E_LOCK_HELD if still held after waitMs. */
+  lock(name: string, opts?: LockOptions): Promise<Lock> {
+    return this.stampede.locks.lock(name, opts);
+  }
+
+  /** `write(value)` to the database, then the value to the cache. */
+  writeThrough(key: string, value: unknown, write: (value: unknown) => Promise<void>, opts?: WriteOptions): Promise<number | undefined> {
+    return this.stampede.writes.writeThrough(key, value, write, opts);
+  }
+
+  /** `write()` to the database, then delete the key. */
+  writeAround(key: string, write: () => Promise<void>): Promise<void> {
+    return this.stampede.writes.writeAround(key, write);
+  }
+
+  /** The value to the cache now, to the database (CorralOptions.writeBehind.write) soon; see WriteBehindQueue for what a crash loses. */
+  writeBehind(key: string, value: unknown, opts?: WriteOptions): Promise<number | undefined> {
+    return this.stampede.writes.writeBehind(key, value, opts);
+  }
+
+  /** Sends every queued write-behind write now and waits for them. */
+  flushWrites(): Promise<void> {
+    return this.stampede.writeBehindQueue().flush();
+  }
+
+  /** Stores only if `sourceVersion` is newer than the entry's; undefined when it is not. */
+  setIfNewer(key: string, value: unknown, sourceVersion: number, opts?: SetIfNewerOptions): Promise<number | undefined> {
+    return this.stampede.writes.setIfNewer(key, value, sourceVersion, opts);
+  }
+
+  /** Read-modify-write as a bounded CAS loop. */
+  update<T>(key: string, fn: (current: T | undefined) => T | undefined | Promise<T | undefined>, opts?: UpdateOptions): Promise<T | undefined> {
+    return this.stampede.writes.update(key, fn, opts);
+  }
+
+  /** Loads `keys` that are not cached yet, `concurrency` at a time. */
+  warm(keys: Iterable<string>, loader: WarmLoader, opts?: WarmOptions): Promise<WarmResult> {
+    return this.stampede.warm(keys, loader, opts);
+  }
+
+  /** Graceful, bounded and idempotent; see NodeConnection.close. Queued write-behind writes flush first, while the cache is still reachable. */
   close(): Promise<void> {
-    return this.router.close();
+    const flushing = this.stampedeServices?.closeWrites();
+    if (flushing === undefined) return this.router.close();
+    this.closingAfterWrites ??= flushing.then(() => this.router.close());
+    return this.closingAfterWrites;
+  }
+
+  private get stampede(): StampedeServices {
+    if (this.stampedeServices === undefined) {
+      const calls = { call: (key: string, op: OpSpec, args: unknown[], opts: CallOptions = {}) => this.one(key, op, () => args, opts, (r) => r) };
+      this.stampedeServices = new StampedeServices(calls, this, this.clock, this.extras);
+      this.stampedeServices.getOrSet.breaker.on('stateChange', (c) => this.emit('cacheBreaker', c));
+    }
+    return this.stampedeServices;
   }
 
   /**
-   * Checks the key against the owner's limits before anything is sent: an oversized key would cost
+   * Checks the key against the node's limits before anything is sent: an oversized key would cost
    * a round trip to learn the same thing.
    */
-  private route(key: string): NodeConnection {
-    const conn = this.router.connectionFor(key);
-    const err = checkKey(key, conn.limits ?? DefaultLimits);
+  private routeOf(key: string): Route {
+    const route = this.router.routeFor ? this.router.routeFor(key) : plainRoute(this.router.connectionFor(key));
+    const err = checkKey(key, route.conn.limits ?? DefaultLimits);
     if (err) throw err;
-    return conn;
+    return route;
   }
 
-  /** Groups items by the connection that owns their key, remembering each one's place in the caller's order. */
-  private byNode<I>(items: readonly I[], keyOf: (item: I) => string): Array<{ conn: NodeConnection; items: I[]; indexes: number[] }> {
-    const groups = new Map<NodeConnection, { conn: NodeConnection; items: I[]; indexes: number[] }>();
-    items.forEach((item, i) => {
-      const conn = this.route(keyOf(item));
-      let g = groups.get(conn);
-      if (!g) groups.set(conn, (g = { conn, items: [], indexes: [] }));
-      g.items.push(item);
-      g.indexes.push(i);
-    });
-    return [...groups.values()];
+  private readonly routeFn = (key: string): Route => this.routeOf(key);
+  private readonly retryFn = (err: unknown, route: Route): Promise<boolean> =>
+    this.router.shouldRetry ? this.router.shouldRetry(err, route) : Promise.resolve(false);
+
+  /** A call about one key: `args` is built per route, since values are checked against that node's limits. */
+  private one<R>(key: string, op: OpSpec, args: (route: Route) => unknown[], opts: CallOptions, read: (reply: unknown) => R): Promise<R> {
+    return dispatchOne(key, this.routeFn, this.retryFn, async (route) => read(await route.request(op, args(route), opts)));
+  }
+
+  private many<I, R>(items: readonly I[], keyOf: (item: I) => string, send: (route: Route, items: I[]) => Promise<R[]>): Promise<R[]> {
+    return dispatchMany(items, keyOf, this.routeFn, this.retryFn, send);
   }
 }
 

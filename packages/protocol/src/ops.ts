@@ -1,5 +1,7 @@
 import { CorralError } from './errors';
 import type { Limits } from './limits';
+import { ClusterOps } from './cluster-ops';
+import { StampedeOps } from './stampede-ops';
 
 /**
  * The op table: one row per op. The node's dispatch, the client's API and docs/protocol.md are all
@@ -13,6 +15,7 @@ export type ArgType =
   | 'int'      // integer (safe range)
   | 'string'
   | 'entries'  // array of [key, value, flags?]
+  | 'handoff'  // array (may be empty) of [key, value, flags, version, ttlMs]: entries moving between nodes
   | 'options'; // map; known fields are type-checked, unknown fields are rejected
 
 export type FieldType = 'uint' | 'int' | 'bool' | 'string' | 'keys' | 'any';
@@ -119,6 +122,8 @@ export const Ops = {
     name: 'TOPOLOGY', code: 15, args: [],
     reply: '{ epoch, vnodes, members: [{ id, state, ... }] }', doc: 'the cluster members and ring epoch as this node sees them',
   },
+  ...ClusterOps,
+  ...StampedeOps,
 } as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof Ops;
@@ -196,6 +201,7 @@ export function validateArgs(op: OpSpec, args: unknown[], limits: ArgLimits): Co
           if (e.length === 3 && !(isSafeInt(e[2]) && e[2] >= 0 && e[2] <= 255)) { err = bad(op, 'flags must be 0..255'); break; }
         }
         break;
+      case 'handoff': err = checkHandoffEntries(op, v, limits); break;
       case 'options': {
         if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) { err = bad(op, `${spec.name} must be a map`); break; }
         for (const [f, fv] of Object.entries(v as Record<string, unknown>)) {
@@ -207,6 +213,20 @@ export function validateArgs(op: OpSpec, args: unknown[], limits: ArgLimits): Co
       }
     }
     if (err) return err;
+  }
+  return undefined;
+}
+
+/** A handoff entry carries what setIfNewer needs: the version decides, the TTL is what remains. */
+function checkHandoffEntries(op: OpSpec, v: unknown, limits: ArgLimits): CorralError | undefined {
+  if (!Array.isArray(v)) return bad(op, 'entries must be an array of [key, value, flags, version, ttlMs]');
+  for (const e of v) {
+    if (!Array.isArray(e) || e.length !== 5) return bad(op, 'each entry is [key, value, flags, version, ttlMs]');
+    const err = checkKey(e[0], limits) ?? checkValue(e[1], limits);
+    if (err) return err;
+    if (!(isSafeInt(e[2]) && e[2] >= 0 && e[2] <= 255)) return bad(op, 'flags must be 0..255');
+    if (!(isSafeInt(e[3]) && e[3] > 0)) return bad(op, 'version must be an integer > 0');
+    if (!(isSafeInt(e[4]) && (e[4] === -1 || e[4] > 0))) return bad(op, 'ttlMs must be -1 (no expiry) or > 0');
   }
   return undefined;
 }

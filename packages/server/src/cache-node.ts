@@ -1,6 +1,10 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { CorralError, encodeError, encodePush, Ops, PushKind, systemClock, validateArgs, type OpName } from '@corral/protocol';
 import { loadRingHasher } from '@corral/ring';
+import { ClusterAgent } from './cluster/cluster-agent';
+import { clusterHandlers } from './cluster/cluster-handlers';
+import { registerClusterMetrics } from './cluster/cluster-metrics';
+import { clusterStatus } from './cluster/cluster-status';
 import { ClusterView, type ClusterMember, type Topology } from './cluster/cluster-view';
 import { KeyOwnership, requestKeys } from './cluster/key-ownership';
 import { PeerPool } from './cluster/peer-link';
@@ -44,6 +48,7 @@ export class CacheNode {
   private readonly startedAt: number;
   private metricsServer: MetricsServer | undefined;
   private clusterView: ClusterView | undefined;
+  private clusterAgent: ClusterAgent | undefined;
   private respDoor: RespDoor | undefined;
   private readonly peers: PeerPool;
   private bound: NodeAddress | undefined;
@@ -71,6 +76,11 @@ export class CacheNode {
       extraStats: () => this.nodeStats(clock.now()),
       topology: () => this.cluster.topology(),
       ownership: new KeyOwnership(() => this.clusterView, config.gutterTtlMs),
+      readThrough: {
+        source: (key) => this.clusterAgent?.readThrough.source(key),
+        fetch: (key, source) => this.clusterAgent!.readThrough.fetch(key, source),
+      },
+      extraHandlers: clusterHandlers(() => this.clusterAgent, this.store, () => this.clusterStatus()),
     });
     this.services = { executor: this.executor, limits: config, metrics: this.metrics, log: this.log.child({ component: 'conn' }) };
     this.expiry = new ExpiryScheduler(this.store, config.expiryIntervalMs);
@@ -101,6 +111,8 @@ export class CacheNode {
   get connectionCount(): number { return this.connections.size; }
   get metricsPort(): number | undefined { return this.metricsServer?.port; }
   get respPort(): number | undefined { return this.respDoor?.port; }
+  /** Gossip, handoff and drains (cluster/); exists once the node listens. */
+  get agent(): ClusterAgent | undefined { return this.clusterAgent; }
 
   /** Members, epoch and ring as this node sees them. */
   get cluster(): ClusterView {
@@ -130,8 +142,9 @@ export class CacheNode {
     this.server.on('error', (err) => this.log.child({ component: 'listener' }).error({ err }, 'listener_error'));
     const addr = this.server.address() as AddressInfo;
     this.bound = { host, port: addr.port };
-    this.id = this.config.nodeId ?? `${host}:${addr.port}`;
-    this.clusterView = this.createClusterView(`${host}:${addr.port}`);
+    const selfAddr = `${this.config.advertiseHost ?? host}:${addr.port}`;
+    this.id = this.config.nodeId ?? selfAddr;
+    this.clusterView = this.createClusterView(selfAddr);
     this.clusterView.on('change', () => this.pushTopology());
     this.expiry.start();
     if (this.config.respPort !== undefined) {
@@ -150,10 +163,22 @@ export class CacheNode {
         log: this.log.child({ component: 'metrics' }),
       });
     }
+    this.clusterAgent = new ClusterAgent({
+      view: this.clusterView, store: this.store, clock: this.config.clock ?? systemClock, logger: this.log,
+      host, dataPort: addr.port, maxFrameBytes: this.config.maxFrameBytes, opsTotal: () => this.metrics.opsTotal,
+      meta: { node: this.id, ...(this.respDoor && { resp: this.respDoor.port }), ...(this.metricsServer && { metrics: this.metricsServer.port }) },
+      ...(this.config.advertiseHost !== undefined && { advertiseHost: this.config.advertiseHost }),
+      ...(this.config.gossip && { gossip: this.config.gossip }),
+      ...(this.config.handoff && { handoff: this.config.handoff }),
+      ...(this.config.adminToken !== undefined && { adminToken: this.config.adminToken }),
+    });
+    registerClusterMetrics(this.metrics.registry, this.clusterAgent, this.clusterView);
+    await this.clusterAgent.start();
     this.log.child({ component: 'store' }).info({ maxMemoryBytes: this.config.maxMemoryBytes }, 'store_ready');
     this.log.child({ component: 'listener' }).info(
       { host, port: addr.port, nodeId: this.id, respPort: this.respDoor?.port, metricsPort: this.metricsServer?.port,
-        members: this.clusterView.topology().members.length, epoch: this.clusterView.epoch }, 'node_listening');
+        members: this.clusterView.topology().members.length, epoch: this.clusterView.epoch,
+        ...(this.clusterAgent.gossip && { gossipAddr: this.clusterAgent.gossip.gossipAddr }) }, 'node_listening');
   }
 
   private accept(socket: Socket): void {
@@ -182,6 +207,13 @@ export class CacheNode {
     return peers && peers.length > 0
       ? ClusterView.fromPeers(self, peers, vnodes)
       : new ClusterView(self, [{ id: self, state: 'alive', incarnation: 0 }], vnodes);
+  }
+
+  private clusterStatus(): unknown {
+    if (!this.clusterAgent) throw new CorralError('E_SHUTTING_DOWN', 'the node is not listening');
+    return clusterStatus(this.clusterAgent, this.cluster, this.store, this.id, {
+      data: this.address.port, ...(this.respDoor && { resp: this.respDoor.port }), ...(this.metricsServer && { metrics: this.metricsServer.port }),
+    });
   }
 
   private pushTopology(): void {
@@ -244,6 +276,9 @@ export class CacheNode {
   private async shutdown(graceMs: number): Promise<void> {
     const log = this.log.child({ component: 'node' });
     log.info({ graceMs, connections: this.connections.size }, 'node_stopping');
+    // Leave first: the members drop this node from their rings within a round trip, instead of
+    // suspecting it for seconds while clients fail over.
+    await this.clusterAgent?.stop().catch((err: unknown) => log.warn({ err }, 'cluster_leave_failed'));
     this.expiry.stop();
     // Parked LGETs get a miss and queued LOCKs E_SHUTTING_DOWN; a turn of the loop lets those replies out before the drain.
     this.leases.close();

@@ -4,12 +4,13 @@ import {
   type ErrorCode, type Limits, type OpName, type OpSpec, type RequestMeta,
 } from '@corral/protocol';
 import type { KeyOwnership } from './cluster/key-ownership';
+import type { ReadThrough } from './cluster/read-through';
 import type { ConnectionContext } from './connection-context';
 import { leaseHandlers } from './leases/lease-handlers';
 import type { LeaseService } from './leases/lease-service';
 import { lockHandlers } from './locks/lock-handlers';
 import type { LockService } from './locks/lock-service';
-import type { MemoryStore } from './memory-store';
+import type { GetsResult, MemoryStore } from './memory-store';
 import { entrySize } from './store-entry';
 
 export const SERVER_NAME = 'corral/0.1.0';
@@ -37,6 +38,10 @@ export interface CommandExecutorOptions {
   leases?: LeaseService;
   /** LOCK/UNLOCK/LOCKEXTEND (locks/). */
   locks?: LockService;
+  /** A miss for a key whose range is still being handed to this node is read from its previous owner (cluster/). */
+  readThrough?: ReadThrough;
+  /** Handlers of op groups that live elsewhere (cluster/: HANDOFF, CLUSTER_*). */
+  extraHandlers?: Partial<Record<OpName, Handler>>;
 }
 
 type Handler = (args: unknown[], ctx: ConnectionContext) => unknown;
@@ -123,11 +128,11 @@ export class CommandExecutor {
       HELLO: (a, ctx) => this.hello(a[0] as number, options(a[1]), ctx),
       GET: (a) => {
         const e = s.get(a[0] as string);
-        return e === undefined ? null : [e.value, e.flags];
+        return e === undefined ? this.missed(a[0] as string, (r) => [r.value, r.flags]) : [e.value, e.flags];
       },
       GETS: (a) => {
         const e = s.gets(a[0] as string);
-        return e === undefined ? null : [e.value, e.flags, e.version, e.ttlMs];
+        return e === undefined ? this.missed(a[0] as string, (r) => [r.value, r.flags, r.version, r.ttlMs]) : [e.value, e.flags, e.version, e.ttlMs];
       },
       SET: (a) => {
         const o = options(a[2]);
@@ -149,7 +154,18 @@ export class CommandExecutor {
       TOPOLOGY: () => this.opts.topology(),
       ...(this.opts.leases ? leaseHandlers(this.opts.leases, s) : {}),
       ...(this.opts.locks ? lockHandlers(this.opts.locks) : {}),
+      ...this.opts.extraHandlers,
     };
+  }
+
+  /**
+   * A miss: null, unless the key's range is still on its way here from its previous owner, which
+   * is then asked (a promise: the reply goes out when it answers, or as a miss when it does not).
+   */
+  private missed(key: string, shape: (r: GetsResult) => unknown): unknown {
+    const source = this.opts.readThrough?.source(key);
+    if (source === undefined) return null;
+    return this.opts.readThrough!.fetch(key, source).then((r) => (r === undefined ? null : shape(r)));
   }
 
   private hello(version: number, o: Options, ctx: ConnectionContext): unknown {
@@ -171,19 +187,22 @@ export class CommandExecutor {
     };
   }
 
-  private mget(keys: string[]): unknown[] {
+  private mget(keys: string[]): unknown[] | Promise<unknown[]> {
     const out: unknown[] = new Array(keys.length);
     let bytes = 0;
+    let later: Array<Promise<void>> | undefined;
     for (let i = 0; i < keys.length; i++) {
       const e = this.store.get(keys[i]!);
-      out[i] = e === undefined ? null : [e.value, e.flags];
+      out[i] = e === undefined ? this.missed(keys[i]!, (r) => [r.value, r.flags]) : [e.value, e.flags];
+      if (out[i] instanceof Promise) (later ??= []).push((out[i] as Promise<unknown>).then((v) => { out[i] = v; }));
       bytes += MGET_PER_KEY_BYTES + (e === undefined ? 0 : e.value.length);
     }
     // The client rejects frames over maxFrameBytes just as we do; fail before encoding, not after.
     if (bytes > this.opts.limits.maxFrameBytes)
       throw new CorralError('E_VALUE_TOO_LARGE',
         `MGET reply would be ~${bytes} bytes, the frame limit is ${this.opts.limits.maxFrameBytes}; ask for fewer keys`);
-    return out;
+    // Keys read through from their previous owner arrive later; the reply waits for all of them.
+    return later ? Promise.all(later).then(() => out) : out;
   }
 
   private mset(entries: Array<[string, Buffer, number?]>, o: Options): number[] {

@@ -11,3 +11,6 @@ export * from './node-metrics';
 export * from './run';
 export * from './store-entry';
 export * from './version-clock';
+export * from './cluster/cluster-config';
+export { ClusterAgent, type ClusterAgentEvents } from './cluster/cluster-agent';
+export type { MembershipState, DrainResult } from './cluster/drain-coordinator';
