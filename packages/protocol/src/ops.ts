@@ -173,9 +173,17 @@ function checkField(t: FieldType, v: unknown): boolean {
   }
 }
 
+const requiredCache = new WeakMap<OpSpec, number>();
+/** Counted once per op: validation runs on every request. */
+function requiredArgs(op: OpSpec): number {
+  let n = requiredCache.get(op);
+  if (n === undefined) requiredCache.set(op, (n = op.args.filter((a) => !a.optional).length));
+  return n;
+}
+
 /** Validates a request's arguments against the op table; returns the error to send, if any. */
 export function validateArgs(op: OpSpec, args: unknown[], limits: ArgLimits): CorralError | undefined {
-  const required = op.args.filter((a) => !a.optional).length;
+  const required = requiredArgs(op);
   if (args.length < required || args.length > op.args.length)
     return bad(op, `expects ${required === op.args.length ? required : `${required}..${op.args.length}`} arguments, got ${args.length}`);
   for (let i = 0; i < args.length; i++) {

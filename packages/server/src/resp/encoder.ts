@@ -11,11 +11,17 @@ export const respSimple = (s: string): Buffer => Buffer.from(`+${s}${CRLF}`);
 export const respError = (s: string): Buffer => Buffer.from(`-${s.replace(/[\r\n]+/g, ' ')}${CRLF}`);
 export const respInt = (n: number): Buffer => Buffer.from(`:${n}${CRLF}`);
 
+/** One allocation per bulk reply: `$len\r\n` + body + `\r\n` (GET is the hot path of the door). */
 export function respBulk(v: Uint8Array | string | null | undefined): Buffer {
   if (v === null || v === undefined) return respNull;
   const body = typeof v === 'string' ? Buffer.from(v) : v;
-  const head = Buffer.from(`$${body.length}${CRLF}`);
-  return Buffer.concat([head, body, Buffer.from(CRLF)]);
+  const head = `$${body.length}${CRLF}`;
+  const out = Buffer.allocUnsafe(head.length + body.length + 2);
+  out.write(head, 0, 'latin1');
+  out.set(body, head.length);
+  out[out.length - 2] = 13;
+  out[out.length - 1] = 10;
+  return out;
 }
 
 export function respArray(items: Buffer[]): Buffer {
