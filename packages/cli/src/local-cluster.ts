@@ -11,6 +11,8 @@ export interface LocalNode {
   metricsPort?: number;
   /** The Redis-compatible door, when started with --resp-port. */
   respPort?: number;
+  /** host:port of its gossip socket, when it gossips. */
+  gossipAddr?: string;
   pid: number;
   logFile: string;
   child: ChildProcess;
@@ -37,9 +39,9 @@ export function spawnLocalNode(opts: { name: string; host: string; port: number;
       log.write(`${line}\n`);
       if (!line.includes('node_listening')) return;
       try {
-        const rec = JSON.parse(line) as { port: number; respPort?: number; metricsPort?: number };
+        const rec = JSON.parse(line) as { port: number; respPort?: number; metricsPort?: number; gossipAddr?: string };
         clearTimeout(timer);
-        resolve({ name: opts.name, host: opts.host, port: rec.port, metricsPort: rec.metricsPort ?? opts.metricsPort, respPort: rec.respPort, pid: child.pid!, logFile, child, exited });
+        resolve({ name: opts.name, host: opts.host, port: rec.port, metricsPort: rec.metricsPort ?? opts.metricsPort, respPort: rec.respPort, gossipAddr: rec.gossipAddr, pid: child.pid!, logFile, child, exited });
       } catch { /* not JSON: keep waiting */ }
     });
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`${opts.name} exited with code ${code} before listening: ${stderr.trim() || `see ${logFile}`}`)); });

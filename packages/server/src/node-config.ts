@@ -1,5 +1,9 @@
 import { DefaultLimits, type Clock, type Limits } from '@corral/protocol';
 import type { Logger } from 'pino';
+import { validateGossipConfig, type GossipConfig, type HandoffConfig } from './cluster/cluster-config';
+import type { HotKeyConfig } from './hotkeys/hot-key-config';
+import type { InvalidationConfig } from './invalidation/invalidation-config';
+import type { SnapshotMode } from './snapshot/snapshot-format';
 
 /**
  * Everything a cache node can be told. All fields are optional in `CacheNode.start`. The limits
@@ -40,6 +44,22 @@ export interface NodeConfig extends Limits {
   gutterTtlMs: number;
   /** Timeout for requests this node forwards to other nodes (RESP door). */
   forwardTimeoutMs: number;
+  /** Membership by gossip (SWIM); absent = no gossip (a lone node, or a static --peers cluster). */
+  gossip?: GossipConfig;
+  /** Batching, throttling and read-through of key handoff when the ring changes (cluster/cluster-config.ts). */
+  handoff?: Partial<HandoffConfig>;
+  /** The host peers and clients dial when `host` is a wildcard (0.0.0.0): it names the member (host:port). */
+  advertiseHost?: string;
+  /** The invalidation stream behind client L1s: log size, heartbeat, tracking bound (invalidation/invalidation-config.ts). */
+  invalidation?: Partial<InvalidationConfig>;
+  /** Hot-key detection and copies on every node (hotkeys/hot-key-config.ts). */
+  hotKeys?: Partial<HotKeyConfig>;
+  /** Warm restarts (snapshot/): the hottest keys are written here on a graceful stop and loaded on start; absent = off. */
+  snapshotFile?: string;
+  /** 'entries' (default): values, versions and remaining TTLs; 'keys': key names only, for a warmer to reload. */
+  snapshotMode: SnapshotMode;
+  /** Most keys a snapshot holds (the hottest by LRU order). */
+  snapshotMaxKeys: number;
 }
 
 export const defaultNodeConfig: Readonly<NodeConfig> = Object.freeze({
@@ -51,6 +71,8 @@ export const defaultNodeConfig: Readonly<NodeConfig> = Object.freeze({
   expiryIntervalMs: 100,
   gutterTtlMs: 10_000,
   forwardTimeoutMs: 2_000,
+  snapshotMode: 'entries',
+  snapshotMaxKeys: 1_000_000,
 });
 
 /** Bytes a SET frame needs around its key and value (frame array, op, options map). */
@@ -80,6 +102,14 @@ export function resolveNodeConfig(partial: Partial<NodeConfig> = {}): NodeConfig
   for (const p of c.peers ?? [])
     if (!/^[^\s:]+:\d{1,5}$/.test(p) && !/^\[[^\]]+\]:\d{1,5}$/.test(p)) throw new RangeError(`peer "${p}" is not host:port`);
   if (c.vnodes !== undefined && (!Number.isSafeInteger(c.vnodes) || c.vnodes <= 0)) throw new RangeError('vnodes must be a positive integer');
+  if (c.snapshotMode !== 'entries' && c.snapshotMode !== 'keys') throw new RangeError(`snapshotMode must be "keys" or "entries", got ${String(c.snapshotMode)}`);
+  if (!Number.isSafeInteger(c.snapshotMaxKeys) || c.snapshotMaxKeys <= 0 || c.snapshotMaxKeys > 0xffffffff)
+    throw new RangeError(`snapshotMaxKeys must be an integer in 1..${0xffffffff}, got ${String(c.snapshotMaxKeys)}`);
+  if (c.snapshotFile === '') throw new RangeError('snapshotFile must not be empty (omit it to turn snapshots off)');
   if (c.adminToken === '') throw new RangeError('adminToken must not be empty (omit it to disable admin auth)');
+  if (c.gossip) {
+    if (c.peers && c.peers.length > 0) throw new RangeError('choose static peers (--peers) or gossip (--seeds), not both');
+    validateGossipConfig(c.gossip);
+  }
   return c;
 }

@@ -23,6 +23,8 @@ export class NodeMetrics implements OpObserver {
   private readonly badFrames: Counter;
   private readonly internalErrors: Counter;
   private openConnections = 0;
+  /** Every request answered, ok or not: ops/s in `corral cluster status` comes from it. */
+  opsTotal = 0;
   private readonly counts = { connectionsOpened: 0, droppedConnections: 0, badFrames: 0, internalErrors: 0 };
 
   constructor(store: MemoryStore, private readonly log: Logger) {
@@ -58,6 +60,7 @@ export class NodeMetrics implements OpObserver {
   }
 
   onOp(op: OpSpec | undefined, result: 'ok' | ErrorCode): void {
+    this.opsTotal++;
     if (result === 'ok' && op !== undefined) this.okByCode[op.code] = (this.okByCode[op.code] ?? 0) + 1;
     else this.ops.labels(op?.name ?? 'unknown', result).inc();
   }

@@ -34,5 +34,12 @@ export async function runNode(config: RunNodeOptions = {}): Promise<CacheNode> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // `corral cluster remove` without --keep-running: the node has handed every key over and left; done.
+  node.agent?.on('drained', ({ exit }) => {
+    if (!exit || signalled) return;
+    signalled = true;
+    log.info({}, 'drained_exiting');
+    node.stop().then(() => process.exit(0), (err: unknown) => { log.error({ err }, 'stop_failed'); process.exit(1); });
+  });
   return node;
 }

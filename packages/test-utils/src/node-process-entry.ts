@@ -31,6 +31,9 @@ const FLAGS: Record<string, [keyof RunNodeOptions, Kind]> = {
   '--vnodes': ['vnodes', 'int'],
   '--resp-port': ['respPort', 'int'],
   '--gutter-ttl': ['gutterTtlMs', 'duration'],
+  '--snapshot-file': ['snapshotFile', 'string'],
+  '--snapshot-mode': ['snapshotMode', 'string'],
+  '--snapshot-max-keys': ['snapshotMaxKeys', 'int'],
 };
 
 export function parseNodeArgs(argv: string[]): RunNodeOptions {

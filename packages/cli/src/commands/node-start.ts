@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DefaultLimits, formatBytes } from '@corral/protocol';
-import { runNode, type NodeConfig } from '@corral/server';
+import { GOSSIP_PORT_OFFSET, runNode, type GossipConfig, type NodeConfig } from '@corral/server';
 import { asBytes, asDuration, asInt, asPort, envOption, parseAddress } from '../options';
 
 interface NodeStartFlags {
@@ -8,6 +8,11 @@ interface NodeStartFlags {
   maxConnections: number; idleTimeout: number; outputBufferSoft: number; outputBufferHard: number;
   outputBufferPause: number; adminToken?: string; metricsPort?: number; metricsHost: string; logLevel: string;
   peers?: string[]; vnodes?: number; respPort?: number; gutterTtl: number; forwardTimeout: number; shutdownGrace: number;
+  gossip: boolean; seeds?: string[]; gossipPort?: number; advertiseHost?: string; clusterKey?: string;
+  gossipInterval?: number; probeTimeout?: number; indirectProbes?: number; suspicionMult?: number; pushPullInterval?: number;
+  retransmitMult?: number; joinTimeout?: number;
+  handoffBatchKeys?: number; handoffBatchSize?: number; handoffRate?: number; handoffReadThroughTimeout?: number; handoffIdleTimeout?: number;
+  snapshotFile?: string; snapshotMode: 'keys' | 'entries'; snapshotMaxKeys: number;
 }
 
 const asPeerList = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean).map((x) => { parseAddress(x); return x; });
@@ -37,6 +42,29 @@ export function nodeStartCommand(): Command {
     .addOption(envOption('--forward-timeout <duration>', 'timeout for requests forwarded to the owning node', 'CORRAL_FORWARD_TIMEOUT').argParser(asDuration).default(2_000, '2s'))
     .addOption(envOption('--shutdown-grace <duration>', 'on SIGTERM, how long in-flight work may take before connections are cut', 'CORRAL_SHUTDOWN_GRACE').argParser(asDuration).default(5_000, '5s'))
     .addOption(envOption('--log-level <level>', 'pino log level: trace, debug, info, warn, error', 'CORRAL_LOG_LEVEL').default('info'))
+    // Membership by gossip (see docs/operations.md for what each timing trades).
+    .addOption(envOption('--seeds <list>', 'gossip: comma-separated gossip addresses (host:gossip-port) of members to join through; none = start alone (the first node, or one to add later with `corral cluster add`)', 'CORRAL_SEEDS').argParser(asPeerList))
+    .addOption(envOption('--gossip-port <port>', `UDP+TCP port for gossip (default: --port + ${GOSSIP_PORT_OFFSET}, i.e. 7946 for 7070; 0 when --port is 0)`, 'CORRAL_GOSSIP_PORT').argParser(asPort))
+    .addOption(envOption('--advertise-host <addr>', 'the address other nodes and clients dial when --host is a wildcard (0.0.0.0); it names this member (host:port)', 'CORRAL_ADVERTISE_HOST'))
+    .addOption(envOption('--cluster-key <secret>', 'shared secret: every gossip packet carries an HMAC-SHA256, packets without a valid one are dropped (same on every node)', 'CORRAL_CLUSTER_KEY'))
+    .addOption(envOption('--no-gossip', 'do not gossip: run alone, or with a static --peers list', 'CORRAL_NO_GOSSIP'))
+    .addOption(envOption('--gossip-interval <duration>', 'gossip protocol period: each node probes one member per period (default 1s; shorter detects failures sooner, sends more packets)', 'CORRAL_GOSSIP_INTERVAL').argParser(asDuration))
+    .addOption(envOption('--probe-timeout <duration>', 'wait this long for a probe\'s ack before asking others to probe (default 500ms, at most half the period; must be under the period)', 'CORRAL_PROBE_TIMEOUT').argParser(asDuration))
+    .addOption(envOption('--indirect-probes <n>', 'members asked to probe a member that did not ack (default 3; more = fewer false suspicions, more packets)', 'CORRAL_INDIRECT_PROBES').argParser(asInt))
+    .addOption(envOption('--suspicion-mult <n>', 'a suspect is declared dead after mult x max(1, log10 n) periods (default 4; smaller = faster failover, more false deaths)', 'CORRAL_SUSPICION_MULT').argParser(asInt))
+    .addOption(envOption('--push-pull-interval <duration>', 'full-state TCP exchange with a random member, repairs what gossip missed (default 30s)', 'CORRAL_PUSH_PULL_INTERVAL').argParser(asDuration))
+    .addOption(envOption('--retransmit-mult <n>', 'each membership update rides on mult x log10(n+1) packets (default 4)', 'CORRAL_RETRANSMIT_MULT').argParser(asInt))
+    .addOption(envOption('--join-timeout <duration>', 'give up joining the seeds after this long and stay alone (default 0: keep retrying in the background)', 'CORRAL_JOIN_TIMEOUT').argParser(asDuration))
+    // Handoff: how keys move when the ring changes.
+    .addOption(envOption('--handoff-batch-keys <n>', 'most entries per handoff batch (default 1000)', 'CORRAL_HANDOFF_BATCH_KEYS').argParser(asInt))
+    .addOption(envOption('--handoff-batch-size <size>', 'most bytes per handoff batch (default 1mb, at most half of --max-frame)', 'CORRAL_HANDOFF_BATCH_SIZE').argParser(asBytes))
+    .addOption(envOption('--handoff-rate <size>', 'throttle outgoing handoff to this many bytes per second (default 64mb; 0 = unthrottled)', 'CORRAL_HANDOFF_RATE').argParser(asBytes))
+    .addOption(envOption('--handoff-read-through-timeout <duration>', 'a miss for a key still arriving asks its previous owner; answer as a miss after this long (default 500ms)', 'CORRAL_HANDOFF_READ_THROUGH_TIMEOUT').argParser(asDuration))
+    .addOption(envOption('--handoff-idle-timeout <duration>', 'stop reading through to a previous owner silent this long (default 30s)', 'CORRAL_HANDOFF_IDLE_TIMEOUT').argParser(asDuration))
+    // Warm restarts (docs/stampede.md#snapshots).
+    .addOption(envOption('--snapshot-file <path>', 'on a graceful stop write the hottest keys here (atomically), and load them on start, so a planned restart is not cold; a corrupt file is logged and skipped', 'CORRAL_SNAPSHOT_FILE'))
+    .addOption(envOption('--snapshot-mode <mode>', '"entries": keys with values, versions and remaining TTLs; "keys": key names only, for `corral warm --from-snapshot` to reload from the origin', 'CORRAL_SNAPSHOT_MODE').choices(['entries', 'keys']).default('entries'))
+    .addOption(envOption('--snapshot-max-keys <n>', 'most keys in a snapshot: the hottest by LRU order', 'CORRAL_SNAPSHOT_MAX_KEYS').argParser(asInt).default(1_000_000))
     .action(async (f: NodeStartFlags) => {
       const config: Partial<NodeConfig> = {
         host: f.host, port: f.port, maxMemoryBytes: f.maxMemory,
@@ -46,8 +74,27 @@ export function nodeStartCommand(): Command {
         outputBufferPauseMs: f.outputBufferPause, adminToken: f.adminToken,
         metricsPort: f.metricsPort, metricsHost: f.metricsHost, logLevel: f.logLevel,
         peers: f.peers, vnodes: f.vnodes, respPort: f.respPort, gutterTtlMs: f.gutterTtl,
-        forwardTimeoutMs: f.forwardTimeout, shutdownGraceMs: f.shutdownGrace,
+        forwardTimeoutMs: f.forwardTimeout, shutdownGraceMs: f.shutdownGrace, advertiseHost: f.advertiseHost,
+        gossip: gossipConfig(f),
+        handoff: {
+          batchKeys: f.handoffBatchKeys, batchBytes: f.handoffBatchSize, maxBytesPerSec: f.handoffRate,
+          readThroughTimeoutMs: f.handoffReadThroughTimeout, idleTimeoutMs: f.handoffIdleTimeout,
+        },
+        snapshotFile: f.snapshotFile, snapshotMode: f.snapshotMode, snapshotMaxKeys: f.snapshotMaxKeys,
       };
       await runNode(config);
     });
+}
+
+/** Gossip is the default way a cluster forms; a static --peers list or --no-gossip turns it off. */
+function gossipConfig(f: NodeStartFlags): GossipConfig | undefined {
+  if (!f.gossip || (f.peers && f.peers.length > 0)) {
+    if (f.seeds && f.seeds.length > 0) throw new Error('--seeds needs gossip: drop --peers / --no-gossip, or drop --seeds');
+    return undefined;
+  }
+  return {
+    port: f.gossipPort, seeds: f.seeds, clusterKey: f.clusterKey,
+    protocolPeriodMs: f.gossipInterval, probeTimeoutMs: f.probeTimeout, indirectProbes: f.indirectProbes,
+    suspicionMult: f.suspicionMult, pushPullIntervalMs: f.pushPullInterval, retransmitMult: f.retransmitMult, joinTimeoutMs: f.joinTimeout,
+  };
 }

@@ -1,7 +1,15 @@
 import { connect, type Socket } from 'node:net';
-import { CorralError, encodeRequest, FrameDecoder, DefaultLimits, type OpSpec, type RequestMeta } from '@corral/protocol';
+import { CorralError, encodeRequest, FrameDecoder, DefaultLimits, Ops, PROTOCOL_VERSION, type OpSpec, type RequestMeta } from '@corral/protocol';
 
 interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+
+export interface PeerLinkOptions {
+  timeoutMs: number;
+  retryAfterMs: number;
+  maxFrameBytes?: number;
+  /** With an admin token, every new connection starts with HELLO carrying it (handoff ops are admin ops). */
+  hello?: { auth?: string };
+}
 
 /**
  * A node's connection to another node (forwarding for the RESP door, later handoff): one socket,
@@ -16,12 +24,11 @@ export class PeerLink {
   private nextId = 1;
   private failedAt = -Infinity;
 
-  constructor(readonly id: string, private readonly opts: { timeoutMs: number; retryAfterMs: number; maxFrameBytes?: number }) {}
+  constructor(readonly id: string, private readonly opts: PeerLinkOptions) {}
 
   async request(op: OpSpec, args: unknown[], meta?: RequestMeta): Promise<unknown> {
     const socket = await this.ensure();
-    const id = this.nextId;
-    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+    const id = this.takeId();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -30,6 +37,12 @@ export class PeerLink {
       this.pending.set(id, { resolve, reject, timer });
       socket.write(encodeRequest(id, op.code, args, meta));
     });
+  }
+
+  private takeId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+    return id;
   }
 
   private ensure(): Promise<Socket> {
@@ -41,7 +54,11 @@ export class PeerLink {
     this.connecting = new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port, noDelay: true });
       const decoder = new FrameDecoder(this.opts.maxFrameBytes ?? DefaultLimits.maxFrameBytes);
-      s.once('connect', () => { this.socket = s; this.connecting = undefined; resolve(s); });
+      s.once('connect', () => {
+        // Requests on a connection run in order, so nothing needs to wait for this reply (it is ignored).
+        if (this.opts.hello?.auth !== undefined) s.write(encodeRequest(this.takeId(), Ops.HELLO.code, [PROTOCOL_VERSION, { name: 'corral-peer', auth: this.opts.hello.auth }]));
+        this.socket = s; this.connecting = undefined; resolve(s);
+      });
       s.on('data', (chunk: Buffer) => {
         const r = decoder.push(chunk);
         for (const f of r.frames) {
@@ -87,7 +104,7 @@ export function splitAddress(addr: string): [string, number] {
 /** One PeerLink per peer id, created on first use. */
 export class PeerPool {
   private readonly links = new Map<string, PeerLink>();
-  constructor(private readonly opts: { timeoutMs: number; retryAfterMs: number; maxFrameBytes?: number }) {}
+  constructor(private readonly opts: PeerLinkOptions) {}
 
   get(id: string): PeerLink {
     let l = this.links.get(id);
