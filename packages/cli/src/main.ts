@@ -3,6 +3,7 @@ import { CorralError } from '@corral/protocol';
 import { nodeStartCommand } from './commands/node-start';
 import { adminCommands } from './commands/admin';
 import { devCommand } from './commands/dev';
+import { clusterCommand } from './commands/cluster';
 
 const program = new Command('corral')
   .description('Corral: a sharded cache cluster that protects your database.\nRun `corral <command> --help` for the flags of a command; every flag has a CORRAL_* environment twin.')
@@ -11,7 +12,10 @@ const program = new Command('corral')
 
 program.addCommand(new Command('node').description('run a cache node').addCommand(nodeStartCommand()));
 for (const c of adminCommands()) program.addCommand(c);
+program.addCommand(clusterCommand());
 program.addCommand(devCommand());
+program.addCommand((require('./commands/harness') as typeof import('./commands/harness')).harnessCommand());
+program.addCommand((require('./commands/warm') as typeof import('./commands/warm')).warmCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CorralError) {

@@ -1,1 +1,14 @@
-export {};
+export { loadScenario, parseScenarioText, ScenarioError } from './scenario/scenario-loader';
+export { ScenarioSchema, type ParseResult } from './scenario/scenario-schema';
+export type { SchemaIssue } from './scenario/field-reader';
+export type { Scenario, Step, StepKind, ClusterSpec, DataSpec, WorkloadSpec, Bounds, RestartMode } from './scenario/scenario-types';
+export { HarnessRun, type HarnessRunOptions, type HarnessResult } from './run/harness-run';
+export { RunRegistry, processesOf, RUN_ENV, type SweepResult } from './hosts/run-registry';
+export { NetnsHosts, NETNS_PREFIX, LINK_PREFIX, leftoverLinks } from './hosts/netns-hosts';
+export { LoopbackHosts } from './hosts/loopback-hosts';
+export { HostPoolError, type HostPool, type HostAddress, type NetemSpec } from './hosts/host-pool';
+export { listNetns } from './hosts/ip-command';
+export { ReportWriter, type WrittenReport } from './report/report-writer';
+export { renderReportHtml } from './report/report-html';
+export { summaryText } from './report/summary-table';
+export type { Report, Sample, StepReport, InvariantResult, NodeSample } from './report/report-types';

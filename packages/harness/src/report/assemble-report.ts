@@ -1,0 +1,58 @@
+import type { Host } from '../cluster/harness-cluster';
+import { InvariantChecker } from '../invariants/invariant-checker';
+import { baselineHitRatio, fillStepFigures } from '../measure/step-figures';
+import type { Scenario } from '../scenario/scenario-types';
+import type { LostKey } from '../workload/key-ledger';
+import type { L1Status } from '../workload/l1-support';
+import type { Report, Sample, StepReport } from './report-types';
+
+/** Listed lost keys per report; the counts are always exact. */
+const MAX_LOST_LISTED = 500;
+
+export interface RunRecordings {
+  scenario: Scenario;
+  scenarioFile: string;
+  startedAt: string;
+  durationS: number;
+  hostMode: Report['hostMode'];
+  /** In name order. */
+  hosts: readonly Host[];
+  l1: L1Status;
+  samples: Sample[];
+  steps: StepReport[];
+  lost: readonly LostKey[];
+  evictions: number;
+  aborted: string | undefined;
+}
+
+/**
+ * Turns what a run recorded into its report: the per-step figures that need the whole run (hit
+ * ratio dips, stale reads, lost keys by step), the totals, and the invariants' verdicts.
+ */
+export function assembleReport(r: RunRecordings): Report {
+  const baseline = baselineHitRatio(r.samples);
+  fillStepFigures(r.steps, r.samples, r.lost, baseline);
+  const totals: Report['totals'] = {
+    ops: 0, reads: 0, writes: 0, originLoads: 0, staleReads: 0,
+    lost: r.lost.filter((k) => !k.cameBack).length, unavailable: r.lost.filter((k) => k.cameBack).length, errors: {}, evictions: r.evictions,
+  };
+  for (const s of r.samples) {
+    totals.reads += s.reads;
+    totals.writes += s.writes;
+    totals.originLoads += s.originLoads;
+    totals.staleReads += s.staleReads;
+    for (const [k, v] of Object.entries(s.errors)) totals.errors[k] = (totals.errors[k] ?? 0) + v;
+  }
+  totals.ops = totals.reads + totals.writes;
+  const invariants = new InvariantChecker(r.scenario).check(r.steps, {
+    regressions: r.steps.reduce((n, s) => n + s.regressions.length, 0), staleReads: totals.staleReads,
+    l1: r.l1.available ? 'on' : r.l1.requested ? 'unavailable' : 'off', ...(r.aborted !== undefined && { aborted: r.aborted }),
+  });
+  return {
+    version: 1, scenario: r.scenario, scenarioFile: r.scenarioFile, startedAt: r.startedAt, durationS: r.durationS, hostMode: r.hostMode,
+    hosts: Object.fromEntries(r.hosts.map((h) => [h.name, { id: h.id, logFile: h.logFile }])),
+    l1: r.l1, baselineHitRatio: baseline, samples: r.samples, steps: r.steps, invariants,
+    lostKeys: r.lost.slice(0, MAX_LOST_LISTED), lostKeysOmitted: Math.max(0, r.lost.length - MAX_LOST_LISTED),
+    totals, passed: invariants.every((i) => i.pass), ...(r.aborted !== undefined && { aborted: r.aborted }),
+  };
+}

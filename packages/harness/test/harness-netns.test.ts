@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leftoverLinks, listNetns, NETNS_PREFIX, type Report } from '../src';
+import { corral, processesOfHarness } from './helpers/harness-cli';
+
+/**
+ * The partition scenario with hosts in network namespaces: n3's link goes down, the others must
+ * declare it dead and route around it, and after the heal it must rejoin without losing anything
+ * or going back in time. Needs root and iproute2; skipped (with the reason in its name) elsewhere.
+ */
+
+function netnsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root';
+  try {
+    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
+  } catch {
+    return 'no iproute2 (ip)';
+  }
+  return undefined;
+}
+
+const why = netnsUnavailable();
+const suite = why ? describe.skip : describe;
+
+suite(`corral harness run scenarios/partition.yaml --netns${why ? ` (SKIPPED: needs root and iproute2: ${why})` : ''}`, () => {
+  jest.setTimeout(240_000);
+  let out: string;
+  let r: Report;
+  let code: number | null;
+  let harnessPid: number;
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'corral-netns-test-'));
+    const run = corral(['harness', 'run', 'scenarios/partition.yaml', '--netns', '--out', out, '--quiet']);
+    harnessPid = run.child.pid!;
+    code = (await run.done).code;
+    r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+  }, 240_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  const step = (label: string) => r.steps.find((s) => s.label === label)!;
+
+  it('ran every step on namespaced hosts', () => {
+    expect(r.hostMode).toBe('netns');
+    expect(r.aborted).toBeUndefined();
+    expect(r.steps.map((s) => s.label)).toEqual(['partition n3', 'wait 3s', 'heal n3', 'wait 3s']);
+    expect(Object.values(r.hosts).every((h) => h.id.startsWith('10.213.'))).toBe(true);
+  });
+
+  it('cuts n3 off: it stops answering and the other three agree on a ring without it', () => {
+    const p = step('partition n3');
+    expect(p.convergence!.ringMs).not.toBeNull();
+    expect(p.convergence!.ringMs!).toBeLessThanOrEqual(r.scenario.bounds.convergeMs);
+    expect(p.membersAfter).toEqual(['n1', 'n2', 'n4']);
+    const during = r.samples.filter((s) => s.step === 1);
+    expect(during.length).toBeGreaterThan(2);
+    for (const s of during) {
+      expect(s.nodes['n3']).toHaveProperty('unreachable');
+      for (const n of ['n1', 'n2', 'n4']) expect(s.nodes[n]).toMatchObject({ live: 3 });
+    }
+  });
+
+  it('its keys fall back to the others: the workload keeps being served while it is cut off', () => {
+    const during = r.samples.filter((s) => s.step === 1);
+    const rate = r.scenario.workload.rate;
+    expect(during.every((s) => s.opsPerSec > rate * 0.7)).toBe(true);
+    expect(during.at(-1)!.hitRatio!).toBeGreaterThan(0.8);
+  });
+
+  it('after the heal n3 rejoins and all four agree on one ring', () => {
+    const h = step('heal n3');
+    expect(h.membersAfter).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(h.convergence!.ringMs).not.toBeNull();
+    const last = r.samples.at(-1)!;
+    for (const n of ['n1', 'n2', 'n3', 'n4']) expect(last.nodes[n]).toMatchObject({ live: 4 });
+  });
+
+  it('loses no acknowledged key on the heal, and no key settles on an older value', () => {
+    expect(r.invariants.find((i) => i.name === 'no key lost' && i.step === step('heal n3').index)).toMatchObject({ pass: true });
+    expect(r.invariants.find((i) => i.name === 'no version regression')).toMatchObject({ pass: true });
+  });
+
+  it('leaves no namespace, link or process behind', () => {
+    expect(listNetns(NETNS_PREFIX)).toEqual([]);
+    expect(leftoverLinks()).toEqual([]);
+    expect(processesOfHarness(harnessPid)).toEqual([]);
+  });
+
+  // What this scenario found in the cluster (issue 4), reported in docs/harness.md: the healed node serves its
+  // pre-partition values until handoff overwrites them (stale reads), and a handoff pass aimed at the cut-off
+  // node can block its sender until the heal (handoff not finished, a slow heal). Both are real failures and
+  // the run reports them (exit 1); this test lets exactly those through, so any other broken invariant fails
+  // it. Empty the list when issue 4 fixes them, and the test then demands exit 0.
+  const KNOWN = [/^stale reads within bound$/, /^membership converged within bound$/];
+
+  it('every invariant holds, except the known cluster bugs listed above', () => {
+    const failing = r.invariants.filter((i) => !i.pass);
+    if (failing.length > 0) console.log(`partition: known failures this run:\n${failing.map((i) => `  ${i.name} ${i.stepLabel ?? 'run'}: ${i.actual}`).join('\n')}`);
+    expect(failing.filter((i) => !KNOWN.some((k) => k.test(i.name)))).toEqual([]);
+    expect(code).toBe(failing.length === 0 ? 0 : 1);
+  });
+});
