@@ -69,6 +69,13 @@ export class MemberTable {
     return out;
   }
 
+  /** Members declared dead (not those that left): after a partition heals, the only way back to them. */
+  deadOthers(): Member[] {
+    const out: Member[] = [];
+    for (const e of this.entries.values()) if (e.id !== this.selfId && e.state === 'dead') out.push(this.copy(e));
+    return out;
+  }
+
   records(): MemberRecord[] {
     return [...this.entries.values()].map((e) => ({
       id: e.id,

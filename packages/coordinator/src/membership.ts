@@ -75,6 +75,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private stopPromise: Promise<void> | undefined;
   private changeScheduled = false;
   private pushPullInFlight = false;
+  private reconnectInFlight = false;
+  private isolated = false;
 
   constructor(private readonly opts: MembershipOptions) {
     super();
@@ -231,6 +233,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.server.frozen = false;
     this.probes.abortInFlight();
     this.clock.resume();
+  }
+
+  /**
+   * Test hook simulating a network partition around this member: unlike a freeze its timers keep
+   * running, so it declares the others dead while they declare it dead, as both sides of a real
+   * partition do. Every packet and push-pull, in or out, fails until the partition heals.
+   */
+  _testIsolate(isolated: boolean): void {
+    if (this.lifecycle === 'stopped') return;
+    this.isolated = isolated;
+    this.udp.frozen = isolated;
+    this.server.frozen = isolated;
   }
 
   private async doStart(): Promise<void> {
@@ -402,6 +416,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private exchangeState(to: HostPort, join: boolean, timeoutMs: number): Promise<PushPullMessage> {
+    if (this.isolated) return Promise.reject(new Error('isolated by a test partition'));
     return pushPullExchange(to, this.localState(join), {
       envelope: this.envelope,
       stats: this.counters,
@@ -412,7 +427,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
     });
   }
 
+  /**
+   * Besides a live member, each push-pull period also tries one member we hold dead (as serf's
+   * reconnect does). SWIM never probes the dead, so after a partition heals each side would
+   * otherwise stay alone forever; a successful exchange shows each side its own death notice,
+   * both refute with a higher incarnation, and the cluster is whole again.
+   */
   private pushPullWithRandomMember(): void {
+    this.reconnectRandomDeadMember();
     const peers = this.view?.table.liveOthers() ?? [];
     if (this.pushPullInFlight || this.lifecycle !== 'running' || peers.length === 0) return;
     const peer = peers[Math.min(peers.length - 1, Math.floor(this.random() * peers.length))];
@@ -430,6 +452,22 @@ export class Membership extends EventEmitter<MembershipEvents> {
       .finally(() => {
         this.pushPullInFlight = false;
       });
+  }
+
+  private reconnectRandomDeadMember(): void {
+    const dead = this.view?.table.deadOthers() ?? [];
+    if (this.reconnectInFlight || this.lifecycle !== 'running' || dead.length === 0) return;
+    const peer = dead[Math.min(dead.length - 1, Math.floor(this.random() * dead.length))];
+    const to = peer && parseHostPort(peer.gossipAddr);
+    if (!to) return;
+    this.reconnectInFlight = true;
+    this.exchangeState(to, false, this.timings.pushPullTimeoutMs)
+      .then((reply) => {
+        this.counters.reconnects++;
+        if (this.lifecycle === 'running') this.view?.merge(reply);
+      })
+      .catch(() => { /* still unreachable: try again next period */ })
+      .finally(() => { this.reconnectInFlight = false; });
   }
 
   private shuffled<T>(items: T[]): T[] {

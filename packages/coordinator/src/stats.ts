@@ -20,6 +20,8 @@ export interface MembershipStats {
   deaths: number;
   pushPulls: number;
   pushPullFailures: number;
+  /** Push-pulls that reached a member we held dead (partition healed, or it came back). */
+  reconnects: number;
   /** Updates or records about new members refused because the table was at maxMembers. */
   membersRejected: number;
   joinAttempts: number;
@@ -43,6 +45,7 @@ export function createStats(): MembershipStats {
     deaths: 0,
     pushPulls: 0,
     pushPullFailures: 0,
+    reconnects: 0,
     membersRejected: 0,
     joinAttempts: 0,
   };

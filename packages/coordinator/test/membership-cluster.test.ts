@@ -145,3 +145,23 @@ test('a graceful leave is seen as left by everyone within one period and a round
   await new Promise((r) => setTimeout(r, suspicionTimeoutMs(5, FAST) + 3 * FAST.protocolPeriodMs));
   for (const n of others) expect(stateOf(n, 'node-3')).toBe('left');
 });
+
+test('both sides of a healed partition find each other again (push-pull with dead members)', async () => {
+  const t = { ...FAST, pushPullIntervalMs: 400 };
+  const seed = await cluster.start(2, t);
+  const rest = await Promise.all([3, 4].map((i) => cluster.start(i, { ...t, seeds: [seed.gossipAddr] })));
+  const nodes = [seed, ...rest];
+  await waitFor(() => nodes.every((n) => n.aliveMembers().length === 3), 5000, 'three members to converge');
+  const cut = nodes[2] as Membership;
+  const majority = nodes.slice(0, 2);
+
+  cut._testIsolate(true);
+  const bound = crashDetectionBoundMs(3, t) + SLACK_MS;
+  await waitFor(() => majority.every((n) => stateOf(n, 'node-4') === 'dead'), bound, 'the majority to declare node-4 dead');
+  await waitFor(() => stateOf(cut, 'node-2') === 'dead' && stateOf(cut, 'node-3') === 'dead', bound, 'node-4 to declare the others dead');
+
+  cut._testIsolate(false);
+  // No probe ever goes to a dead member; only the periodic push-pull with a dead member heals it.
+  await waitFor(() => nodes.every((n) => n.aliveMembers().length === 3), 4 * t.pushPullIntervalMs + SLACK_MS, 'the healed partition to reconverge');
+  expect(nodes.some((n) => n.stats().reconnects > 0)).toBe(true);
+});

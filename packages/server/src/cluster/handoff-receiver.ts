@@ -5,7 +5,7 @@ import type { GetsResult, MemoryStore } from '../memory-store';
 import type { ClusterView } from './cluster-view';
 import { ownsKey } from './owns-key';
 import type { HandoffConfig } from './cluster-config';
-import { IncomingArcs } from './incoming-arcs';
+import { IncomingArcs, type IncomingArc } from './incoming-arcs';
 import type { PeerPool } from './peer-link';
 
 /** One entry as it travels in a HANDOFF batch: [key, value, flags, version, ttlMs (-1 = none)]. */
@@ -47,7 +47,7 @@ export class HandoffReceiver {
   private readonly unwatch: () => void;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly counters = {
-    batches: 0, applied: 0, stale: 0, rejected: 0, dropped: 0, touchedOverflow: 0,
+    batches: 0, applied: 0, stale: 0, rejected: 0, dropped: 0, touchedOverflow: 0, droppedStaleCopies: 0,
     readThroughs: 0, readThroughHits: 0, readThroughErrors: 0,
   };
 
@@ -71,8 +71,29 @@ export class HandoffReceiver {
   /** The ring changed: note the ranges this node gained from members that still hold them. */
   onRingChange(prev: HashRing, next: HashRing, joinedFromAlone: boolean): void {
     const view = this.o.view;
-    this.incoming.onRingChange(prev, next, view.topology().members, view.epoch, this.o.clock.now(), joinedFromAlone);
+    const gained = this.incoming.onRingChange(prev, next, view.topology().members, view.epoch, this.o.clock.now(), joinedFromAlone);
+    if (gained.length > 0) this.dropLocalCopies(gained);
     if (this.incoming.size === 0) this.touched.clear();
+  }
+
+  /**
+   * Entries this node already holds in ranges it just gained predate the range's current owner:
+   * a node back from a partition, or a former gutter, would serve them as hits although newer
+   * writes went elsewhere meanwhile. Dropping them turns those reads into read-throughs to the
+   * owner that has the current value (and the handoff brings it over).
+   */
+  private dropLocalCopies(gained: readonly IncomingArc[]): void {
+    const stale: string[] = [];
+    for (const e of this.o.store.entries()) if (inArcs(gained, hashKey(e.key))) stale.push(e.key);
+    if (stale.length === 0) return;
+    this.applying = true;
+    try {
+      for (const k of stale) this.o.store.delete(k);
+    } finally {
+      this.applying = false;
+    }
+    this.counters.droppedStaleCopies += stale.length;
+    this.o.logger.info({ keys: stale.length, arcs: gained.length }, 'handoff_dropped_stale_copies');
   }
 
   /** HANDOFF: applies a batch. Keys this node does not own under its ring are rejected so the sender keeps them. */
@@ -168,4 +189,17 @@ export class HandoffReceiver {
     if (gone.length > 0) this.o.logger.warn({ senders: gone, idleMs: this.o.config.idleTimeoutMs }, 'handoff_sender_silent');
     if (this.incoming.size === 0) this.touched.clear();
   }
+}
+
+/** Whether `hash` falls in one of the sorted, non-overlapping arcs (binary search). */
+function inArcs(arcs: readonly IncomingArc[], hash: number): boolean {
+  let lo = 0;
+  let hi = arcs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arcs[mid]!.end < hash) lo = mid + 1;
+    else hi = mid;
+  }
+  const a = arcs[lo];
+  return a !== undefined && a.start <= hash;
 }

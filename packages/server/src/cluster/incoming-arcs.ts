@@ -52,7 +52,8 @@ export class IncomingArcs {
    * just joined: its own previous ring says it owned everything, but the keys it now owns were with
    * the others, so the previous ring that matters is theirs (`next` without this node).
    */
-  onRingChange(prev: HashRing, next: HashRing, members: readonly ClusterMember[], epoch: number, now: number, joinedFromAlone: boolean): void {
+  /** Returns the ranges newly gained by this change (sorted by start). */
+  onRingChange(prev: HashRing, next: HashRing, members: readonly ClusterMember[], epoch: number, now: number, joinedFromAlone: boolean): IncomingArc[] {
     const states = new Map(members.map((m) => [m.id, m.state]));
     const canSend = (id: string) => { const s = states.get(id); return s === 'alive' || s === 'suspect' || s === 'left'; };
     // Ranges from senders that can no longer send, or that this node no longer owns, are dropped.
@@ -65,6 +66,7 @@ export class IncomingArcs {
       .map((a) => ({ start: a.start, end: a.end, from: a.from, epoch, ring }));
     for (const g of gained) if (!this.heard.has(g.from)) this.heard.set(g.from, now);
     this.arcs = mergeSorted(kept, gained);
+    return gained;
   }
 
   /** The sender that still owes the range holding `hash`, if any. */

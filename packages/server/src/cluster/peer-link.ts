@@ -54,7 +54,11 @@ export class PeerLink {
     this.connecting = new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port, noDelay: true });
       const decoder = new FrameDecoder(this.opts.maxFrameBytes ?? DefaultLimits.maxFrameBytes);
+      // The request timeout must cover the connect too: a cut-off peer (partition) does not
+      // refuse, its SYNs just vanish, and the kernel would keep retrying for minutes.
+      const connectTimer = setTimeout(() => s.destroy(), this.opts.timeoutMs);
       s.once('connect', () => {
+        clearTimeout(connectTimer);
         // Requests on a connection run in order, so nothing needs to wait for this reply (it is ignored).
         if (this.opts.hello?.auth !== undefined) s.write(encodeRequest(this.takeId(), Ops.HELLO.code, [PROTOCOL_VERSION, { name: 'corral-peer', auth: this.opts.hello.auth }]));
         this.socket = s; this.connecting = undefined; resolve(s);
@@ -74,6 +78,7 @@ export class PeerLink {
       });
       s.on('error', () => { /* surfaced through close */ });
       s.once('close', () => {
+        clearTimeout(connectTimer);
         if (this.connecting) { this.connecting = undefined; this.failedAt = performance.now(); reject(new CorralError('E_NOT_CONNECTED', `cannot reach ${this.id}`)); }
         if (this.socket === s) this.socket = undefined;
         this.failAll(new CorralError('E_CONNECTION_CLOSED', `connection to ${this.id} closed`));
