@@ -26,6 +26,9 @@ const KEEPALIVE_MS = 15_000;
  * is down wait in a bounded offline queue. Every request ends exactly once: a reply, its own
  * timeout or signal, the connection dropping under it, or close().
  */
+/** A socket silent this long while requests time out on it is treated as dead and redialled. */
+const WEDGED_AFTER_MS = 3_000;
+
 export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
   readonly address: NodeAddress;
   private readonly label: string;
@@ -40,6 +43,8 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
 
   private stateValue: ConnectionState = 'idle';
   private transport: FrameTransport | undefined;
+  /** When the last frame arrived (performance.now): a silent socket with requests overdue is dead. */
+  private lastFrameAt = 0;
   /** The transport that completed HELLO; only it says 'close' when it goes. */
   private readyTransport: FrameTransport | undefined;
   private readonly pending = new Map<number, PendingRequest>();
@@ -122,6 +127,17 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
   }
 
   /**
+   * Fails every request still waiting in the offline queue (never sent, so safe to send elsewhere)
+   * with `err`, now rather than at its timeout; returns how many. A cluster router calls it when
+   * the node's circuit breaker opens, so those calls can go to a fallback.
+   */
+  rejectQueued(err: Error): number {
+    const n = this.offline.size;
+    this.rejectOffline(err);
+    return n;
+  }
+
+  /**
    * Graceful, then forced, and idempotent (the same promise every time). New requests fail with
    * E_CLIENT_CLOSED at once; in-flight ones get up to closeTimeoutMs for their replies, then FIN;
    * at the bound the socket is destroyed and whatever is left fails with E_CLIENT_CLOSED.
@@ -158,6 +174,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
       onClose: (err) => this.onClose(t, err),
     }, this.countersValue);
     this.transport = t;
+    this.lastFrameAt = performance.now();
     this.attemptTimer = setTimeout(() => this.failAttempt(t, clientError('E_NOT_CONNECTED',
       `no connection and HELLO reply from ${this.label} within ${this.connectTimeoutMs} ms`, { node: this.label })),
     this.connectTimeoutMs);
@@ -216,6 +233,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
       return;
     }
     req.id = id;
+    req.sentAt = performance.now();
     this.pending.set(id, req);
     t.send(frame);
   }
@@ -228,6 +246,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
   }
 
   private onFrame(t: FrameTransport, f: Frame): void {
+    this.lastFrameAt = performance.now();
     if (t !== this.transport) return;
     switch (f.kind) {
       case FrameKind.Response:
@@ -267,6 +286,12 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     } else {
       this.offline.delete(req);
     }
+    // Nothing at all came back on the socket while this request waited, and the socket has been
+    // silent for WEDGED_AFTER_MS: the connection is wedged (a partition leaves TCP retransmitting
+    // with growing backoff for minutes), not slow. Dropping it makes the next request redial
+    // instead of queueing behind a dead socket.
+    if (sent && why !== 'abort' && this.transport && this.lastFrameAt < req.sentAt && performance.now() - this.lastFrameAt >= WEDGED_AFTER_MS)
+      this.transport.destroy(clientError('E_TIMEOUT', `${this.label} sent nothing for ${req.timeoutMs} ms with a request outstanding`));
     if (why === 'abort') req.reject(abortError(req.abortSignal!));
     else if (sent) req.reject(clientError('E_TIMEOUT', `${req.op.name} got no reply from ${this.label} within ${req.timeoutMs} ms`,
       { node: this.label, op: req.op.name, timeoutMs: req.timeoutMs }));

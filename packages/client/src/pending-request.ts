@@ -15,6 +15,8 @@ export class PendingRequest {
   id = 0;
   /** The timeout it was armed with, for the error message. */
   timeoutMs = 0;
+  /** When it went on the wire (performance.now), to tell a wedged connection from a slow reply. */
+  sentAt = 0;
   private done = false;
   private timer: NodeJS.Timeout | undefined;
   private signal: AbortSignal | undefined;

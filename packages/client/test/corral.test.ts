@@ -277,6 +277,22 @@ describe('timeouts, aborts and drops (through a proxy)', () => {
     expect(await cache.get('t')).toBe('v');
   });
 
+  it('a socket that stays silent while calls time out is dropped and redialled (a partition wedges TCP)', async () => {
+    const { proxy, cache, conn } = await behindProxy({ timeoutMs: 400, reconnect: { baseMs: 10, capMs: 50 } });
+    await cache.set('w', 'v');
+    let closes = 0;
+    conn.on('close', () => { closes++; });
+    proxy.holdReplies();
+    // Calls time out one after another; after 3 s of silence the connection is declared wedged.
+    const t0 = performance.now();
+    while (closes === 0 && performance.now() - t0 < 6_000) await cache.get('w').catch(() => undefined);
+    expect(closes).toBe(1);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(2_900);
+    proxy.releaseReplies();
+    // The redialled connection is not held: the next calls are answered.
+    expect(await cache.get('w', { timeoutMs: 2_000 })).toBe('v');
+  });
+
   it('an AbortSignal ends a call with E_ABORTED, before it is sent or while it waits', async () => {
     const { proxy, cache } = await behindProxy();
     await cache.set('t', 'v');

@@ -47,6 +47,9 @@ export interface MembershipEvents {
  * Events: 'change' (all members, sorted by id) after any visible change, coalesced per microtask;
  * 'member' (member, previous state) for each change as it is applied.
  */
+/** Protocol periods between reconnect attempts to a member held dead. */
+const RECONNECT_PERIODS = 5;
+
 export class Membership extends EventEmitter<MembershipEvents> {
   private readonly id: string;
   private readonly timings: Timings;
@@ -64,6 +67,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly probes: ProbeScheduler;
   private readonly pushPullTimer: PeriodicTimer;
   private readonly reapTimer: PeriodicTimer;
+  private readonly reconnectTimer: PeriodicTimer;
   /** Aborted by stop() so in-flight TCP exchanges end with it. */
   private readonly stopping = new AbortController();
   private view: ClusterView | undefined;
@@ -135,6 +139,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.clock,
       () => pushPullIntervalFor(this.view?.table.countLive() ?? 1, this.timings.pushPullIntervalMs),
       () => this.pushPullWithRandomMember(),
+    );
+    // Reconnecting to the dead is cheap (one TCP connect that fails) and is the only way a healed
+    // partition reunites, so it runs every few protocol periods rather than every push-pull interval.
+    this.reconnectTimer = new PeriodicTimer(
+      this.clock,
+      () => Math.min(this.timings.pushPullIntervalMs, RECONNECT_PERIODS * this.timings.protocolPeriodMs),
+      () => this.reconnectRandomDeadMember(),
     );
     this.reapTimer = new PeriodicTimer(
       this.clock,
@@ -277,6 +288,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.probes.start();
       this.pushPullTimer.start(Math.floor(this.random() * this.timings.pushPullIntervalMs));
       this.reapTimer.start();
+      this.reconnectTimer.start();
       this.logger.info({ gossipAddr: this.addr }, 'gossip listening');
 
       this.joiner = new SeedJoiner({
@@ -325,6 +337,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.probes.stop();
     this.pushPullTimer.stop();
     this.reapTimer.stop();
+    this.reconnectTimer.stop();
     this.suspicions.clear();
     this.acks.clear();
     this.delay.cancelAll();
@@ -428,13 +441,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /**
-   * Besides a live member, each push-pull period also tries one member we hold dead (as serf's
-   * reconnect does). SWIM never probes the dead, so after a partition heals each side would
-   * otherwise stay alone forever; a successful exchange shows each side its own death notice,
-   * both refute with a higher incarnation, and the cluster is whole again.
+   * A push-pull with a random live member repairs whatever gossip missed.
    */
   private pushPullWithRandomMember(): void {
-    this.reconnectRandomDeadMember();
     const peers = this.view?.table.liveOthers() ?? [];
     if (this.pushPullInFlight || this.lifecycle !== 'running' || peers.length === 0) return;
     const peer = peers[Math.min(peers.length - 1, Math.floor(this.random() * peers.length))];
@@ -454,6 +463,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
       });
   }
 
+  /**
+   * SWIM never probes a member it holds dead, so after a partition heals each side would stay
+   * alone forever. Every few protocol periods one member held dead gets a push-pull (as serf's
+   * reconnect loop does); when it gets through, each side sees its own death notice in the
+   * other's state, both refute with a higher incarnation, and the cluster is whole again.
+   */
   private reconnectRandomDeadMember(): void {
     const dead = this.view?.table.deadOthers() ?? [];
     if (this.reconnectInFlight || this.lifecycle !== 'running' || dead.length === 0) return;

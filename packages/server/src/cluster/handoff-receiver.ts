@@ -42,6 +42,13 @@ const LOCAL_WRITES = new Set(['set', 'delete', 'touch', 'incr']);
 export class HandoffReceiver {
   readonly incoming: IncomingArcs;
   private readonly touched = new Set<string>();
+  /**
+   * Keys a sender handed over recently. A node that believed it was alone (partitioned) owns
+   * everything in its own eyes and accepts batches before its ring catches up; those entries are
+   * the current owner's data and must survive the drop of stale copies that the catch-up triggers
+   * (the sender deleted its copy once this node took it). Bounded FIFO.
+   */
+  private readonly handedIn = new Set<string>();
   /** Set while this receiver itself writes to the store, so its own writes do not count as touches. */
   private applying = false;
   private readonly unwatch: () => void;
@@ -61,7 +68,14 @@ export class HandoffReceiver {
     this.sweepTimer = setInterval(() => this.sweep(), Math.min(1000, this.o.config.idleTimeoutMs)).unref();
   }
 
+  private rememberHandedIn(key: string): void {
+    this.handedIn.delete(key);
+    this.handedIn.add(key);
+    if (this.handedIn.size > this.o.config.maxTouchedKeys) this.handedIn.delete(this.handedIn.values().next().value as string);
+  }
+
   stop(): void {
+    this.handedIn.clear();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.unwatch();
     this.incoming.clear();
@@ -84,7 +98,8 @@ export class HandoffReceiver {
    */
   private dropLocalCopies(gained: readonly IncomingArc[]): void {
     const stale: string[] = [];
-    for (const e of this.o.store.entries()) if (inArcs(gained, hashKey(e.key))) stale.push(e.key);
+    for (const e of this.o.store.entries())
+      if (inArcs(gained, hashKey(e.key)) && !this.handedIn.has(e.key) && !this.touched.has(e.key)) stale.push(e.key);
     if (stale.length === 0) return;
     this.applying = true;
     try {
@@ -109,7 +124,7 @@ export class HandoffReceiver {
         if (!accepting || !ownsKey(view, key)) { result.rejected.push(i); return; }
         if (this.touched.has(key)) { result.stale++; return; }
         try {
-          if (this.o.store.setIfNewer(key, { value, flags, version, ...(ttlMs > 0 && { ttlMs }) })) result.applied++;
+          if (this.o.store.setIfNewer(key, { value, flags, version, ...(ttlMs > 0 && { ttlMs }) })) { result.applied++; this.rememberHandedIn(key); }
           else result.stale++;
         } catch (e) {
           // Only E_OOM (an entry larger than max-memory) can land here; it could never be stored, so taking it drops it.
