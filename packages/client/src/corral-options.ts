@@ -3,6 +3,7 @@ import type { Clock } from '@corral/protocol';
 import type { BackoffOptions } from './backoff';
 import type { BreakerOptions, BreakerStateChange } from './circuit-breaker';
 import type { Logger } from './logger';
+import type { HotKeyReadOptions, L1Options } from './l1/l1-options';
 import type { RequestOptions } from './node-connection';
 import type { NodeDownPolicy } from './route-choice';
 import type { CacheBreakerStateChange } from './stampede/cache-breaker';
@@ -49,6 +50,13 @@ export interface CorralOptions {
   stampede?: StampedeOptions;
   /** The database writer behind writeBehind(), and its queue bounds (write/). */
   writeBehind?: WriteBehindOptions;
+  /**
+   * The near cache (l1/): values kept in this process, dropped when the nodes say they changed;
+   * `true` for the defaults. See docs/l1.md for the guarantees and their cost.
+   */
+  l1?: L1Options | boolean;
+  /** Read hot keys from any member (on by default with `l1`); `prefer` a member for local affinity. */
+  hotKeys?: HotKeyReadOptions | boolean;
 }
 
 /** Every call takes these. */

@@ -6,6 +6,9 @@ import type { CallOptions, CorralEvents, CorralOptions, SetOptions, TtlOptions }
 import { discoverTopology } from './discovery';
 import { clientError } from './errors';
 import { dispatchMany, dispatchOne } from './keyed-dispatch';
+import { L1Client } from './l1/l1-client';
+import { resolveL1Options, type ResolvedL1Options } from './l1/l1-options';
+import type { L1Stats } from './l1/l1-stats';
 import type { NodeConnection } from './node-connection';
 import {
   readBool, readEntry, readInt, readMap, readTtl, readValue, readValues, readVersion, readVersions, type Entry,
@@ -15,6 +18,8 @@ import type { Lock, LockOptions } from './stampede/distributed-lock';
 import type { GetOrSetOptions } from './stampede/get-or-set-options';
 import type { Loader } from './stampede/loader-run';
 import { StampedeServices, type StampedeReport, type StampedeServicesOptions } from './stampede/stampede-services';
+import type { BackgroundWarmer, BackgroundWarmerOptions } from './warm/background-warmer';
+import { interleave, readSnapshotKeys } from './warm/snapshot-keys';
 import type { WarmLoader, WarmOptions, WarmResult } from './warm/warmer';
 import type { SetIfNewerOptions, UpdateOptions, WriteOptions } from './write/write-strategies';
 
@@ -36,26 +41,33 @@ export class Corral extends EventEmitter<CorralEvents> {
    * Rejects with E_NOT_CONNECTED when no seed answers.
    */
   static async connect(options: CorralOptions): Promise<Corral> {
-    const { seeds, clock, breaker, onNodeDown, stampede, writeBehind, ...connOpts } = options;
+    const { seeds, clock, breaker, onNodeDown, stampede, writeBehind, l1, hotKeys, ...connOpts } = options;
+    const near = resolveL1Options(l1, hotKeys); // validated before any connection is made
     const extras: StampedeServicesOptions = { ...(stampede && { stampede }), ...(writeBehind && { writeBehind }), ...(options.logger && { logger: options.logger }) };
     await loadRingHasher(); // first: a failure here must not leave a connection open
     const { conn, topology } = await discoverTopology(seeds, connOpts);
-    if (!topology) return new Corral(new SingleNodeRouter(conn), clock, extras);
+    if (!topology) return new Corral(new SingleNodeRouter(conn), clock, extras, near);
     const router = await ClusterRouter.create(topology, {
       connection: connOpts,
       ...(breaker && { breaker }),
       ...(onNodeDown && { onNodeDown }),
       ...(clock && { clock }),
     }, conn);
-    return new Corral(router, clock, extras);
+    return new Corral(router, clock, extras, near);
   }
 
   private stampedeServices: StampedeServices | undefined;
   private closingAfterWrites: Promise<void> | undefined;
+  /** The near cache and hot-key reads (l1/); absent unless `l1` or `hotKeys` was asked for. */
+  private readonly l1: L1Client | undefined;
 
   constructor(private readonly router: Router, private readonly clock: Clock = systemClock,
-    private readonly extras: StampedeServicesOptions = {}) {
+    private readonly extras: StampedeServicesOptions = {}, l1?: ResolvedL1Options) {
     super();
+    this.l1 = l1 && new L1Client({
+      router, routeOf: this.routeFn, shouldRetry: this.retryFn, options: l1, clock,
+      ...(extras.logger && { logger: extras.logger }),
+    });
     if (router instanceof ClusterRouter) {
       router.on('topology', (epoch, members) => this.emit('topology', epoch, members));
       router.on('node:up', (id) => this.emit('node:up', id));
@@ -66,6 +78,7 @@ export class Corral extends EventEmitter<CorralEvents> {
   }
 
   async get<T = unknown>(key: string, opts: CallOptions = {}): Promise<T | undefined> {
+    if (this.l1) return this.l1.get(key, opts) as T | undefined;
     return this.one(key, Ops.GET, () => [key], opts, (r) => readValue('GET', r) as T | undefined);
   }
 
@@ -89,6 +102,7 @@ export class Corral extends EventEmitter<CorralEvents> {
 
   /** Values in the caller's order, undefined for each miss. Keys are split by node and asked in parallel. */
   async mget<T = unknown>(keys: readonly string[], opts: CallOptions = {}): Promise<Array<T | undefined>> {
+    if (this.l1) return this.l1.mget(keys, opts) as Promise<Array<T | undefined>>;
     return this.many(keys, (k) => k, async (route, items) =>
       readValues('MGET', await route.request(Ops.MGET, [items], opts), items.length) as Array<T | undefined>);
   }
@@ -97,11 +111,12 @@ export class Corral extends EventEmitter<CorralEvents> {
   async mset(entries: ReadonlyArray<readonly [string, unknown]> | Readonly<Record<string, unknown>>, opts: TtlOptions = {}): Promise<number[]> {
     const list: ReadonlyArray<readonly [string, unknown]> = Array.isArray(entries) ? entries : Object.entries(entries);
     const o = ttl(opts.ttlMs);
-    return this.many(list, (e) => e[0], async (route, items) => {
+    const send = () => this.many(list, (e) => e[0], async (route, items) => {
       const wire = items.map(([k, v]) => { const { bytes, flags } = encode(route.conn, v); return [k, bytes, flags]; });
       const args = Object.keys(o).length > 0 ? [wire, o] : [wire];
       return readVersions('MSET', await route.request(Ops.MSET, args, opts), items.length);
     });
+    return this.l1 ? this.l1.writeMany(list.map((e) => e[0]), send) : send();
   }
 
   /** The value with its version (for cas) and remaining TTL (Infinity = none), or undefined. */
@@ -163,7 +178,13 @@ export class Corral extends EventEmitter<CorralEvents> {
   async stats(opts: CallOptions = {}): Promise<Record<string, unknown>> {
     const conn = this.router.connections()[0];
     if (!conn) throw clientError('E_NOT_CONNECTED', 'no node to ask');
-    return readMap('STATS', await conn.request(Ops.STATS, [], opts));
+    const node = readMap('STATS', await conn.request(Ops.STATS, [], opts));
+    return this.l1 ? { ...node, l1: this.l1.stats() } : node;
+  }
+
+  /** What the near cache did in this client: hits, misses, refused fills, gaps, replays, flushes, hot reads. Undefined without an L1. */
+  l1Stats(): L1Stats | undefined {
+    return this.l1?.stats();
   }
 
   /**
@@ -188,6 +209,7 @@ export class Corral extends EventEmitter<CorralEvents> {
   async flush(opts: CallOptions = {}): Promise<number> {
     const counts = await Promise.all(this.router.connections().map(async (conn) =>
       readInt('FLUSH', await conn.request(Ops.FLUSH, [], opts))));
+    this.l1?.flushed();
     return counts.reduce((a, b) => a + b, 0);
   }
 
@@ -267,11 +289,34 @@ export class Corral extends EventEmitter<CorralEvents> {
     return this.stampede.warm(keys, loader, opts);
   }
 
-  /** Graceful, bounded and idempotent; see NodeConnection.close. Queued write-behind writes flush first, while the cache is still reachable. */
+  /**
+   * Starts a background warmer: it tracks getOrSet accesses with decaying counters and reloads hot
+   * keys through `loader` shortly before they expire, through the lease (once per expiry fleet-wide).
+   * `warmer.stop()` or `close()` ends it.
+   */
+  startWarmer(opts: BackgroundWarmerOptions): BackgroundWarmer {
+    return this.stampede.startWarmer(opts);
+  }
+
+  /**
+   * The keys the nodes' snapshots ask to reload from the origin (`--snapshot-mode keys`, or entries
+   * that expired while a node was down), hottest first across nodes: `warm(await cache.snapshotKeys(), load)`.
+   */
+  async snapshotKeys(opts: CallOptions = {}): Promise<string[]> {
+    return interleave(await Promise.all(this.router.connections().map((c) => readSnapshotKeys(c, opts))));
+  }
+
+  /**
+   * Graceful, bounded and idempotent; see NodeConnection.close. Background warmers stop first (no
+   * new refreshes; running ones finish), then queued write-behind writes flush, while the cache is
+   * still reachable.
+   */
   close(): Promise<void> {
+    this.l1?.close();
+    const warmersStopped = this.stampedeServices?.stopWarmers();
     const flushing = this.stampedeServices?.closeWrites();
-    if (flushing === undefined) return this.router.close();
-    this.closingAfterWrites ??= flushing.then(() => this.router.close());
+    if (flushing === undefined && warmersStopped === undefined) return this.router.close();
+    this.closingAfterWrites ??= Promise.all([warmersStopped, flushing]).then(() => this.router.close());
     return this.closingAfterWrites;
   }
 
@@ -301,6 +346,8 @@ export class Corral extends EventEmitter<CorralEvents> {
 
   /** A call about one key: `args` is built per route, since values are checked against that node's limits. */
   private one<R>(key: string, op: OpSpec, args: (route: Route) => unknown[], opts: CallOptions, read: (reply: unknown) => R): Promise<R> {
+    // Every write of one key, whichever API made it (set, cas, incrBy, getOrSet's LSET…), keeps the L1 in step.
+    if (this.l1 && op.mutates) return this.l1.write(key, op, args, opts, read);
     return dispatchOne(key, this.routeFn, this.retryFn, async (route) => read(await route.request(op, args(route), opts)));
   }
 

@@ -29,3 +29,8 @@ export type { Lock, LockOptions, LockStats } from './stampede/distributed-lock';
 export { WriteBehindQueue, type WriteBehindOptions, type WriteBehindStats, type DatabaseWriter } from './write/write-behind-queue';
 export type { WriteOptions, SetIfNewerOptions, UpdateOptions, WriteStats } from './write/write-strategies';
 export type { WarmLoader, WarmOptions, WarmProgress, WarmResult } from './warm/warmer';
+export { BackgroundWarmer, BackgroundWarmerDefaults, type BackgroundWarmerOptions, type BackgroundWarmerStats } from './warm/background-warmer';
+export { HotKeyTable, type HotKeyTableOptions, type TrackedKey } from './warm/hot-key-table';
+export type { AccessObserver, RefreshAheadOptions, RefreshOutcome, WarmRefresher } from './warm/refresh-ahead';
+export type { L1Options, HotKeyReadOptions } from './l1/l1-options';
+export type { L1Stats, FlushReason } from './l1/l1-stats';

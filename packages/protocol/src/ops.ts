@@ -2,6 +2,9 @@ import { CorralError } from './errors';
 import type { Limits } from './limits';
 import { ClusterOps } from './cluster-ops';
 import { StampedeOps } from './stampede-ops';
+import { InvalidationOps } from './invalidation-ops';
+
+export type { InvalidationMessage, InvalidationReplay, SubscribeMode } from './invalidation-ops';
 
 /**
  * The op table: one row per op. The node's dispatch, the client's API and docs/protocol.md are all
@@ -124,6 +127,7 @@ export const Ops = {
   },
   ...ClusterOps,
   ...StampedeOps,
+  ...InvalidationOps,
 } as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof Ops;

@@ -93,4 +93,18 @@ export const StampedeOps = {
     reply: 'version | null  (null: the entry already holds this source version or a newer one)',
     doc: 'write only if sourceVersion is newer than the one stored with the entry (last-writer-wins by source, not by arrival)',
   },
+  SNAPKEYS: {
+    name: 'SNAPKEYS', code: 47,
+    args: [
+      {
+        name: 'opts', type: 'options', optional: true, doc: 'paging',
+        fields: {
+          cursor: { type: 'uint', doc: 'where to go on from: 0 to start, then the cursor of the previous reply' },
+          count: { type: 'uint', doc: 'most keys in this reply (default 1000, at most 10000)' },
+        },
+      },
+    ],
+    reply: '[nextCursor, keys]  (nextCursor 0: that was the last page; an empty list when the node has no snapshot)',
+    doc: 'the keys this node\'s snapshot asks to reload from the origin (keys mode, and entries that expired while it was down), hottest first',
+  },
 } as const satisfies Record<string, OpSpec>;

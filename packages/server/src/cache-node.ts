@@ -12,6 +12,8 @@ import { newConnectionContext } from './connection-context';
 import { RespDoor, type RespBackend } from './resp';
 import { CommandExecutor } from './command-executor';
 import { ExpiryScheduler } from './expiry-scheduler';
+import { HotKeyService } from './hotkeys/hot-key-service';
+import { InvalidationService } from './invalidation/invalidation-service';
 import { LeaseService } from './leases/lease-service';
 import { LockService } from './locks/lock-service';
 import { createNodeLogger, type Logger } from './logger';
@@ -20,6 +22,8 @@ import { MetricsServer } from './metrics-server';
 import { resolveNodeConfig, type NodeConfig } from './node-config';
 import { NodeConnection, type ConnectionServices } from './node-connection';
 import { NodeMetrics } from './node-metrics';
+import { NodeSnapshot } from './snapshot/node-snapshot';
+import { snapshotHandlers } from './snapshot/snapshot-handlers';
 
 export interface NodeAddress { host: string; port: number }
 
@@ -40,6 +44,12 @@ export class CacheNode {
   readonly config: NodeConfig;
   readonly leases: LeaseService;
   readonly locks: LockService;
+  /** The invalidation stream behind client L1s (invalidation/). */
+  readonly invalidation: InvalidationService;
+  /** Hot keys: counted here, copied to every node (hotkeys/). */
+  readonly hotKeys: HotKeyService;
+  /** Warm restarts (--snapshot-file); absent when off. */
+  readonly snapshot: NodeSnapshot | undefined;
   private readonly log: Logger;
   private readonly server: Server;
   private readonly connections = new Set<NodeConnection>();
@@ -65,7 +75,21 @@ export class CacheNode {
     this.metrics = new NodeMetrics(this.store, this.log.child({ component: 'executor' }));
     this.leases = new LeaseService({ store: this.store, clock, registry: this.metrics.registry });
     this.locks = new LockService({ versions: this.store.versionClock, clock, registry: this.metrics.registry });
+    this.snapshot = config.snapshotFile === undefined ? undefined : new NodeSnapshot({
+      file: config.snapshotFile, mode: config.snapshotMode, maxKeys: config.snapshotMaxKeys, clock, limits: config,
+      log: this.log.child({ component: 'snapshot' }), registry: this.metrics.registry,
+    });
+    this.invalidation = new InvalidationService({
+      store: this.store, clock, config: config.invalidation, registry: this.metrics.registry, logger: this.log, maxFrameBytes: config.maxFrameBytes,
+    });
+    this.hotKeys = new HotKeyService({
+      store: this.store, clock, config: config.hotKeys, invalidation: this.invalidation, view: () => this.clusterView, selfId: () => this.id,
+      logger: this.log, registry: this.metrics.registry, maxFrameBytes: config.maxFrameBytes,
+      ...(config.adminToken !== undefined && { adminToken: config.adminToken }),
+    });
     this.executor = new CommandExecutor({
+      onRead: (key, ctx) => { this.invalidation.noteRead(ctx.id, key); this.hotKeys.noteRead(key); },
+      onWrite: (op, args, ctx) => this.invalidation.noteWrite(op, args, ctx.id),
       leases: this.leases,
       locks: this.locks,
       store: this.store,
@@ -80,7 +104,12 @@ export class CacheNode {
         source: (key) => this.clusterAgent?.readThrough.source(key),
         fetch: (key, source) => this.clusterAgent!.readThrough.fetch(key, source),
       },
-      extraHandlers: clusterHandlers(() => this.clusterAgent, this.store, () => this.clusterStatus()),
+      extraHandlers: {
+        ...this.invalidation.handlers(),
+        ...this.hotKeys.handlers(),
+        ...clusterHandlers(() => this.clusterAgent, this.store, () => this.clusterStatus()),
+        ...snapshotHandlers(() => this.snapshot, config.maxFrameBytes),
+      },
     });
     this.services = { executor: this.executor, limits: config, metrics: this.metrics, log: this.log.child({ component: 'conn' }) };
     this.expiry = new ExpiryScheduler(this.store, config.expiryIntervalMs);
@@ -92,6 +121,8 @@ export class CacheNode {
   static async start(partial: Partial<NodeConfig> = {}): Promise<CacheNode> {
     await loadRingHasher();
     const node = new CacheNode(resolveNodeConfig(partial));
+    // Before listening (and before joining a cluster): no client may see the node half loaded.
+    await node.snapshot?.load(node.store);
     try {
       await node.listen();
     } catch (e) {
@@ -147,6 +178,8 @@ export class CacheNode {
     this.clusterView = this.createClusterView(selfAddr);
     this.clusterView.on('change', () => this.pushTopology());
     this.expiry.start();
+    this.invalidation.start();
+    this.hotKeys.start();
     if (this.config.respPort !== undefined) {
       this.respDoor = await RespDoor.start({
         host, port: this.config.respPort, backend: this.respBackend(), logger: this.log,
@@ -197,6 +230,7 @@ export class CacheNode {
     }
     const conn = new NodeConnection(socket, this.nextConnId++, this.services);
     this.connections.add(conn);
+    this.invalidation.attach(conn);
     this.metrics.connectionOpened();
     void conn.closed.then(() => this.connections.delete(conn));
   }
@@ -267,6 +301,9 @@ export class CacheNode {
       ...this.metrics.stats(),
       ...this.leases.stats(),
       ...this.locks.stats(),
+      ...this.invalidation.stats(),
+      ...this.hotKeys.stats(),
+      ...this.snapshot?.stats(),
       rssBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
       externalBytes: mem.external,
@@ -283,6 +320,8 @@ export class CacheNode {
     // Parked LGETs get a miss and queued LOCKs E_SHUTTING_DOWN; a turn of the loop lets those replies out before the drain.
     this.leases.close();
     this.locks.close();
+    this.hotKeys.stop();
+    this.invalidation.stop();
     await new Promise<void>((resolve) => setImmediate(resolve));
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const respClosed = this.respDoor?.close(graceMs);
@@ -295,6 +334,9 @@ export class CacheNode {
     await closed;
     await respClosed;
     clearTimeout(deadline);
+    // After the drain, so every write that was answered is in it.
+    // A node that never listened (a failed start) must not replace a good snapshot.
+    if (this.bound) await this.snapshot?.save(this.store, this.id);
     await this.metricsServer?.close();
     log.info({ nodeId: this.id }, 'node_stopped');
   }

@@ -42,6 +42,10 @@ export interface CommandExecutorOptions {
   readThrough?: ReadThrough;
   /** Handlers of op groups that live elsewhere (cluster/: HANDOFF, CLUSTER_*). */
   extraHandlers?: Partial<Record<OpName, Handler>>;
+  /** Sees every key GET, GETS and MGET read: L1 tracking and hot-key counting (invalidation/, hotkeys/). */
+  onRead?: (key: string, ctx: ConnectionContext) => void;
+  /** Sees every mutating op that succeeded: L1 tracking follows a connection's own writes too (invalidation/). */
+  onWrite?: (op: OpSpec, args: unknown[], ctx: ConnectionContext) => void;
 }
 
 type Handler = (args: unknown[], ctx: ConnectionContext) => unknown;
@@ -108,6 +112,7 @@ export class CommandExecutor {
       const handler = this.handlers[op.name as OpName];
       if (handler === undefined) throw new CorralError('E_UNKNOWN_OP', `op ${op.name} is not implemented by this node yet`);
       const reply = handler(args, ctx);
+      if (op.mutates) this.opts.onWrite?.(op, args, ctx);
       this.opts.observer?.onOp(op, 'ok');
       return reply;
     } catch (e) {
@@ -126,11 +131,13 @@ export class CommandExecutor {
     return {
       PING: () => 'PONG',
       HELLO: (a, ctx) => this.hello(a[0] as number, options(a[1]), ctx),
-      GET: (a) => {
+      GET: (a, ctx) => {
+        this.opts.onRead?.(a[0] as string, ctx);
         const e = s.get(a[0] as string);
         return e === undefined ? this.missed(a[0] as string, (r) => [r.value, r.flags]) : [e.value, e.flags];
       },
-      GETS: (a) => {
+      GETS: (a, ctx) => {
+        this.opts.onRead?.(a[0] as string, ctx);
         const e = s.gets(a[0] as string);
         return e === undefined ? this.missed(a[0] as string, (r) => [r.value, r.flags, r.version, r.ttlMs]) : [e.value, e.flags, e.version, e.ttlMs];
       },
@@ -146,7 +153,10 @@ export class CommandExecutor {
       TOUCH: (a) => s.touch(a[0] as string, a[1] as number),
       EXISTS: (a) => s.exists(a[0] as string),
       TTL: (a) => s.ttl(a[0] as string),
-      MGET: (a) => this.mget(a[0] as string[]),
+      MGET: (a, ctx) => {
+        if (this.opts.onRead) for (const k of a[0] as string[]) this.opts.onRead(k, ctx);
+        return this.mget(a[0] as string[]);
+      },
       MSET: (a) => this.mset(a[0] as Array<[string, Buffer, number?]>, options(a[1])),
       INCRBY: (a) => s.incrBy(a[0] as string, a[1] as number, field(options(a[2]), 'ttlMs')),
       STATS: () => ({ ...s.stats(), ...this.opts.extraStats?.() }),

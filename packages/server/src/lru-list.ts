@@ -39,6 +39,11 @@ export class LruList<T extends LruNode<T>> {
   /** The least recently used node. */
   peekTail(): T | null { return this.tail; }
 
+  /** Most recently used first (snapshots keep the hottest). The list must not change while this runs. */
+  *fromHead(): IterableIterator<T> {
+    for (let n = this.head; n !== null; n = n.next) yield n;
+  }
+
   clear(): void {
     this.head = null;
     this.tail = null;

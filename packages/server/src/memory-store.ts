@@ -46,9 +46,17 @@ export interface GraceLookup {
 
 export interface GetsResult { value: Buffer; flags: number; version: number; ttlMs: number }
 
-/** An entry as it travels between nodes: TTL is relative because monotonic clocks are per process. */
-export interface PortableEntry { value: Buffer; flags: number; version: number; ttlMs?: number }
+/**
+ * An entry as it travels between nodes or processes: TTL is relative because monotonic clocks are
+ * per process. The lease metadata is optional: a sender that has it (a snapshot) passes it on.
+ */
+export interface PortableEntry {
+  value: Buffer; flags: number; version: number; ttlMs?: number;
+  graceMs?: number; deltaMs?: number; sourceVersion?: number;
+}
 export interface ExportedEntry extends PortableEntry { key: string; ttlMs: number }
+/** An exported entry with everything stored beside its value (what a snapshot keeps). */
+export interface FullEntry extends ExportedEntry { graceMs: number; deltaMs: number; sourceVersion: number }
 
 export interface StoreStats {
   keys: number;
@@ -205,7 +213,9 @@ export class MemoryStore {
     const cur = this.live(key);
     if (cur !== undefined && cur.version >= entry.version) return false;
     this.versions.observe(entry.version);
-    this.write(cur, key, entry.value, entry.flags, entry.version, this.expiryFor(entry.ttlMs), size);
+    const hasMeta = entry.graceMs !== undefined || entry.deltaMs !== undefined || entry.sourceVersion !== undefined;
+    const meta = hasMeta ? { graceMs: entry.graceMs ?? 0, deltaMs: entry.deltaMs ?? 0, sourceVersion: entry.sourceVersion ?? 0 } : undefined;
+    this.write(cur, key, entry.value, entry.flags, entry.version, this.expiryFor(entry.ttlMs), size, meta);
     this.emit(key, 'set');
     return true;
   }
@@ -271,6 +281,25 @@ export class MemoryStore {
     for (const e of this.map.values()) {
       if (e.expiresAt !== 0 && e.expiresAt <= now) continue;
       yield { key: e.key, value: e.value, flags: e.flags, version: e.version, ttlMs: this.remainingAt(e, now) };
+    }
+  }
+
+  /**
+   * Up to `limit` live entries, most recently used first: the LRU order is the node's measure of
+   * which keys are hot (snapshots). Does not touch recency. The store must not change while the
+   * iterator is in use; collect first if anything else could run in between.
+   */
+  *hottest(limit: number): IterableIterator<FullEntry> {
+    const now = this.clock.now();
+    let n = 0;
+    for (const e of this.lru.fromHead()) {
+      if (n >= limit) return;
+      if (e.expiresAt !== 0 && e.expiresAt <= now) continue;
+      n++;
+      yield {
+        key: e.key, value: e.value, flags: e.flags, version: e.version, ttlMs: this.remainingAt(e, now),
+        graceMs: e.graceMs, deltaMs: e.deltaMs, sourceVersion: e.sourceVersion,
+      };
     }
   }
 

@@ -88,6 +88,9 @@ export class NodeConnection {
     this.socket.write(frame);
   }
 
+  /** Replies and pushes written but not yet sent: the invalidation stream skips a push past its bound (the client replays). */
+  get pendingOutputBytes(): number { return this.socket.writableLength; }
+
   /** Shutdown grace is over. */
   forceClose(): void {
     this.drop('shutdown_timeout');

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { clusterAddCommand } from './cluster-add';
+import { clusterHotkeysCommand } from './cluster-hotkeys';
 import { clusterRemoveCommand } from './cluster-remove';
 import { clusterRingCommand } from './cluster-ring';
 import { clusterStatusCommand } from './cluster-status';
@@ -10,5 +11,6 @@ export function clusterCommand(): Command {
     .addCommand(clusterStatusCommand())
     .addCommand(clusterRingCommand())
     .addCommand(clusterAddCommand())
-    .addCommand(clusterRemoveCommand());
+    .addCommand(clusterRemoveCommand())
+    .addCommand(clusterHotkeysCommand());
 }

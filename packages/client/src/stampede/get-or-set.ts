@@ -11,6 +11,7 @@ import { runLoader, type Loader, type LoadResult } from './loader-run';
 import { OriginLimiter } from './origin-limiter';
 import { emptyStampedeStats, type StampedeStats } from './stampede-stats';
 import { xfetchShouldRefresh } from './xfetch';
+import type { AccessObserver, RefreshAheadOptions, RefreshOutcome } from '../warm/refresh-ahead';
 
 /** Where a getOrSet value came from. */
 export type FetchSource = 'hit' | 'stale' | 'loaded' | 'origin';
@@ -49,6 +50,8 @@ export class GetOrSet {
   private readonly background = new Set<Promise<unknown>>();
   private readonly random: () => number;
   private readonly defaults: { defaultTtlMs: number; waitMs: number; leaseTtlMs: number; maxPendingKeys: number };
+  /** Sees every call and what the cache said about its key (the background warmer's hot-key table). */
+  observer: AccessObserver | undefined;
 
   constructor(private readonly calls: CacheCalls, private readonly clock: Clock, opts: StampedeOptions = {}, logger: Logger = silentLogger) {
     this.defaults = {
@@ -72,6 +75,7 @@ export class GetOrSet {
   fetch<T>(key: string, loader: Loader<T>, o: GetOrSetOptions = {}): Promise<Fetched<T>> {
     validate(o);
     this.stats.calls++;
+    this.observer?.accessed(key);
     const work = () => this.resolve(key, loader as Loader<unknown>, o);
     if (o.coalesce === false) return withSignal(work(), o.signal) as Promise<Fetched<T>>;
     const { promise, joined } = (o.forceFresh ? this.freshCoalescer : this.coalescer).run(key, work);
@@ -118,6 +122,7 @@ export class GetOrSet {
       switch (reply.kind) {
         case 'hit':
           this.stats.hits++;
+          this.observer?.seen(key, reply.ttlMs, reply.version);
           this.maybeRefreshEarly(key, loader, o, reply, call);
           return { value: reply.value, source: 'hit' };
         case 'lease':
@@ -176,6 +181,51 @@ export class GetOrSet {
     this.inBackground(run().finally(() => this.refreshing.delete(key)));
   }
 
+  /**
+   * Reloads `key` before it expires, once in the whole fleet (the background warmer). First a look
+   * without a lease: more than `aheadMs` left means someone already refreshed it. Otherwise the
+   * refresh lease on exactly the version just seen (LGET early + seenVersion), which the node
+   * grants to one caller; a key already gone (or stale) is filled through the ordinary lease,
+   * without waiting. No call is made while the cache breaker is not closed: a speculative load
+   * must not add to what the origin takes while the cache is down.
+   */
+  async refreshAhead(key: string, loader: Loader<unknown>, o: RefreshAheadOptions): Promise<RefreshOutcome> {
+    if (this.breaker.state !== 'closed') return { kind: 'busy' };
+    const reporter = this.reporting(false);
+    const call = reporter.call;
+    const lget = async (opts: Record<string, unknown>) => readLeaseReply(await call(key, Ops.LGET, [key, opts], this.callOpts(o, 0)));
+    try {
+      const look = await lget({});
+      if (look.kind === 'hit') {
+        this.observer?.seen(key, look.ttlMs, look.version);
+        if (look.ttlMs > o.aheadMs) return { kind: 'fresh' };
+        const early = await lget({ leaseTtlMs: this.leaseTtl(o), early: true, seenVersion: look.version });
+        if (early.kind === 'hit') {
+          if (early.lease === undefined) {
+            if (early.version === look.version) return { kind: 'busy' };
+            this.observer?.seen(key, early.ttlMs, early.version);
+            return { kind: 'fresh' };
+          }
+          await this.loadAndStore(key, loader, o, call, early.lease);
+          return { kind: 'refreshed' };
+        }
+      }
+      const fill = await lget({ leaseTtlMs: this.leaseTtl(o), waitMs: 0, graceMs: o.graceMs ?? 0 });
+      const token = fill.kind === 'lease' ? fill.token : fill.kind === 'stale' ? fill.lease : undefined;
+      if (token === undefined) {
+        if (fill.kind !== 'hit') return { kind: 'busy' };
+        this.observer?.seen(key, fill.ttlMs, fill.version);
+        return { kind: 'fresh' };
+      }
+      await this.loadAndStore(key, loader, o, call, token);
+      return { kind: 'refreshed' };
+    } catch (e) {
+      throw e instanceof CacheUnavailable ? e.error : e;
+    } finally {
+      reporter.done();
+    }
+  }
+
   /** Runs the loader and stores what it returns (with the lease token when there is one). Resolves with the value either way. */
   private async loadAndStore(key: string, loader: Loader<unknown>, o: GetOrSetOptions, call: Call, token: number | undefined,
     viaLimiter = false): Promise<unknown> {
@@ -185,7 +235,7 @@ export class GetOrSet {
         this.stats.loaderCalls++;
         return runLoader(loader, o.hardTimeoutMs, this.clock);
       };
-      result = await (viaLimiter ? this.origin.run(run) : run());
+      result = await (viaLimiter || this.origin.options.limitAllLoads ? this.origin.run(run) : run());
     } catch (e) {
       this.countLoaderFailure(e);
       if (token !== undefined) this.giveBack(key, token, call);
@@ -208,7 +258,8 @@ export class GetOrSet {
     };
     if (o.graceMs) wire.graceMs = o.graceMs;
     try {
-      await call(key, Ops.LSET, [key, encoded.bytes, token ?? null, wire], this.callOpts(o, 0));
+      const version = await call(key, Ops.LSET, [key, encoded.bytes, token ?? null, wire], this.callOpts(o, 0));
+      if (this.observer && typeof version === 'number') this.observer.seen(key, wire.ttlMs === 0 ? Infinity : wire.ttlMs as number, version);
     } catch (e) {
       // A write or delete voided the lease while we loaded: what we hold may be older than it, so
       // it is not stored (the caller still gets it: its read began before that write).

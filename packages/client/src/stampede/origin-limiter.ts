@@ -7,9 +7,16 @@ export interface OriginLimiterOptions {
   maxQueue: number;
   /** How long a call may wait for a slot before it is refused. */
   queueTimeoutMs: number;
+  /**
+   * Also the loads of lease holders (cache fills and refreshes), not only calls that bypass the
+   * cache (default false). Leases make it one load per key, but a cold tier — a whole-cluster
+   * restart without snapshots — misses on many keys at once, and that herd is as wide as the
+   * traffic; this bounds it too, at the cost of queueing ordinary misses behind each other.
+   */
+  limitAllLoads: boolean;
 }
 
-export const DefaultOriginLimiter: Readonly<OriginLimiterOptions> = { maxConcurrency: 16, maxQueue: 1_000, queueTimeoutMs: 2_000 };
+export const DefaultOriginLimiter: Readonly<OriginLimiterOptions> = { maxConcurrency: 16, maxQueue: 1_000, queueTimeoutMs: 2_000, limitAllLoads: false };
 
 export interface OriginLimiterStats { running: number; queued: number; admitted: number; rejectedFull: number; rejectedTimeout: number; peakRunning: number }
 

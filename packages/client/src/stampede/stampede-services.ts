@@ -1,6 +1,7 @@
 import type { Clock } from '@corral/protocol';
 import { clientError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
+import { BackgroundWarmer, type BackgroundWarmerOptions } from '../warm/background-warmer';
 import { warmKeys, type WarmLoader, type WarmOptions, type WarmResult } from '../warm/warmer';
 import { WriteBehindQueue, type WriteBehindOptions, type WriteBehindStats } from '../write/write-behind-queue';
 import { WriteStrategies, type WriteStats, type WriteTarget } from '../write/write-strategies';
@@ -37,6 +38,7 @@ export class StampedeServices {
   readonly locks: LockClient;
   readonly writes: WriteStrategies;
   private behind: WriteBehindQueue | undefined;
+  private readonly warmers = new Set<BackgroundWarmer>();
 
   constructor(calls: CacheCalls, target: WriteTarget, private readonly clock: Clock, opts: StampedeServicesOptions = {}) {
     this.getOrSet = new GetOrSet(calls, clock, opts.stampede, opts.logger ?? silentLogger);
@@ -52,6 +54,25 @@ export class StampedeServices {
 
   warm(keys: Iterable<string>, loader: WarmLoader, o?: WarmOptions): Promise<WarmResult> {
     return warmKeys(this.getOrSet, keys, loader, o, this.clock);
+  }
+
+  /** A background warmer fed by every getOrSet of this client; it leaves the feed when stopped. */
+  startWarmer(o: BackgroundWarmerOptions): BackgroundWarmer {
+    const warmer = new BackgroundWarmer(this.getOrSet, o, this.clock, () => {
+      this.warmers.delete(warmer);
+      if (this.warmers.size === 0) this.getOrSet.observer = undefined;
+    });
+    this.warmers.add(warmer);
+    this.getOrSet.observer ??= {
+      accessed: (key) => { for (const w of this.warmers) w.accessed(key); },
+      seen: (key, ttlMs, version) => { for (const w of this.warmers) w.seen(key, ttlMs, version); },
+    };
+    return warmer;
+  }
+
+  /** Stops every background warmer (close()); resolves when their refreshes in flight are done. */
+  async stopWarmers(): Promise<void> {
+    await Promise.all([...this.warmers].map((w) => w.stop()));
   }
 
   report(): StampedeReport {

@@ -10,6 +10,8 @@ export interface WarmOptions {
   concurrency?: number;
   ttlMs?: number;
   graceMs?: number;
+  /** Per key: E_LOADER_TIMEOUT (counted as failed) when its load takes longer. */
+  hardTimeoutMs?: number;
   /** Reload keys that are already cached (default false: a live key is skipped). */
   force?: boolean;
   /** Per key, after it is done (loaded, skipped or failed). */
@@ -49,6 +51,7 @@ export async function warmKeys(getOrSet: GetOrSet, keys: Iterable<string>, loade
   const opts = {
     beta: 0, forceFresh: o.force === true,
     ...(o.ttlMs !== undefined && { ttlMs: o.ttlMs }), ...(o.graceMs !== undefined && { graceMs: o.graceMs }),
+    ...(o.hardTimeoutMs !== undefined && { hardTimeoutMs: o.hardTimeoutMs }),
   };
   const worker = async (): Promise<void> => {
     while (next < list.length && !o.signal?.aborted) {

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RawConnection, spawnNodeProcess, type NodeProcess } from '@corral/test-utils';
+
+/**
+ * Warm restarts with real processes through `corral node start` (the compiled CLI: `npx tsc -b`
+ * first): SIGTERM writes the snapshot, a restart with the same file has the keys back.
+ */
+
+let dir: string;
+const procs: NodeProcess[] = [];
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'corral-snap-proc-')); });
+afterEach(() => {
+  for (const p of procs.splice(0)) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(args: string[], env?: NodeJS.ProcessEnv): Promise<NodeProcess> {
+  const p = await spawnNodeProcess(['--shutdown-grace', '2s', '--no-gossip', ...args], { via: 'cli', ...(env && { env }) });
+  procs.push(p);
+  return p;
+}
+
+test('SIGTERM writes the hottest keys; a restart with the same file serves them with their versions and remaining TTLs', async () => {
+  const file = join(dir, 'node.snap');
+  const a = await start(['--snapshot-file', file]);
+  const conn = await RawConnection.connect(a.port);
+  const n = 500;
+  const versions = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const key = `user:${i}`;
+    const opts = i % 2 === 0 ? { ttlMs: 60_000 } : {};
+    versions.set(key, (await conn.call('SET', [key, Buffer.from(`value-${i}`), opts])) as number);
+  }
+  await conn.call('SET', ['brief', Buffer.from('gone by the restart'), { ttlMs: 300 }]);
+  const stoppedAt = Date.now();
+  a.kill('SIGTERM');
+  expect(await a.exited).toEqual({ code: 0, signal: null });
+  const written = await a.waitForLog((l) => l['msg'] === 'snapshot_written');
+  expect(written).toMatchObject({ mode: 'entries', records: n + 1, entries: n + 1 });
+  conn.close();
+
+  await new Promise((r) => setTimeout(r, 400)); // 'brief' expires while the node is down
+  const b = await start(['--snapshot-file', file]);
+  const loaded = await b.waitForLog((l) => l['msg'] === 'snapshot_loaded');
+  expect(loaded).toMatchObject({ entries: n, expired: 1, keysPending: 1 });
+  const c = await RawConnection.connect(b.port);
+  const downMs = Date.now() - stoppedAt;
+  for (let i = 0; i < n; i++) {
+    const key = `user:${i}`;
+    const [value, flags, version, ttlMs] = (await c.call('GETS', [key])) as [Buffer, number, number, number];
+    expect(Buffer.from(value).toString()).toBe(`value-${i}`);
+    expect(flags).toBe(0);
+    expect(version).toBe(versions.get(key));
+    if (i % 2 === 0) {
+      expect(ttlMs).toBeLessThanOrEqual(60_000 - 400);
+      expect(ttlMs).toBeGreaterThan(60_000 - downMs - 1_000);
+    } else {
+      expect(ttlMs).toBe(-1);
+    }
+  }
+  expect(await c.call('GET', ['brief'])).toBeNull();
+  expect(await c.call('SNAPKEYS', [])).toEqual([0, ['brief']]);
+  const stats = (await c.call('STATS', [])) as Record<string, unknown>;
+  expect(stats).toMatchObject({ keys: n, snapshotEntriesLoaded: n, snapshotKeysPending: 1, snapshotLoadFailures: 0 });
+  // A write after the restart gets a higher version than anything restored.
+  const after = (await c.call('SET', ['user:1', Buffer.from('new')])) as number;
+  expect(after).toBeGreaterThan(Math.max(...versions.values()));
+  c.close();
+});
+
+test('a corrupt snapshot never prevents a start: the node logs it, counts it and starts empty (CORRAL_SNAPSHOT_FILE)', async () => {
+  const file = join(dir, 'node.snap');
+  const a = await start(['--snapshot-file', file]);
+  const conn = await RawConnection.connect(a.port);
+  for (let i = 0; i < 50; i++) await conn.call('SET', [`k${i}`, Buffer.alloc(100, i)]);
+  a.kill('SIGTERM');
+  await a.exited;
+  conn.close();
+  const bytes = readFileSync(file);
+  writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 2))); // truncated, as by a full disk
+
+  const b = await start([], { CORRAL_SNAPSHOT_FILE: file });
+  const failed = await b.waitForLog((l) => l['msg'] === 'snapshot_load_failed');
+  expect(failed['level']).toBe(50);
+  expect(JSON.stringify(failed['err'])).toMatch(/trailer|truncated/);
+  const c = await RawConnection.connect(b.port);
+  expect(await c.call('GET', ['k1'])).toBeNull();
+  expect((await c.call('STATS', [])) as Record<string, unknown>).toMatchObject({ keys: 0, snapshotLoadFailures: 1 });
+  c.close();
+
+  const garbage = join(dir, 'garbage.snap');
+  writeFileSync(garbage, 'this is not a snapshot at all, just some text that happens to be long enough\n'.repeat(3));
+  const d = await start(['--snapshot-file', garbage, '--snapshot-mode', 'keys']);
+  await d.waitForLog((l) => l['msg'] === 'snapshot_load_failed');
+  const e = await RawConnection.connect(d.port);
+  expect(await e.call('PING', [])).toBe('PONG');
+  e.close();
+});

@@ -1,0 +1,127 @@
+/**
+ * `npm run bench:l1`: a read-heavy Zipf(0.99) workload (95 % GET, 5 % SET) over 100 000 keys from
+ * one process, in one run, against:
+ *   - Corral with the L1 on (tracking mode, then broadcast mode),
+ *   - Corral with the L1 off,
+ *   - ioredis (auto-pipelining) against a local redis-server started here on a spare port.
+ * Every system gets the same op sequence and the same closed loop (`--concurrency` ops in flight),
+ * and prints ops/s, p50 and p99. Then the cost of each invalidation mode on the node
+ * (bench-l1/invalidation-cost.ts). Processes: one Corral node, one redis-server, this one.
+ *   npm run bench:l1 -- --duration 5000 --concurrency 64 --keys 100000 --runs 3
+ */
+import { Command } from 'commander';
+import { createServer } from 'node:net';
+import Redis from 'ioredis';
+import { Corral } from '@corral/client';
+import { spawnNodeProcess } from '../packages/test-utils/src/node-process';
+import { median, type LoadResult } from './bench/load';
+import { closedLoop } from './bench-l1/closed-loop';
+import { ensureRedisTools, startRedisServer } from './bench/redis';
+import { measureInvalidationCost } from './bench-l1/invalidation-cost';
+import { seeded, writeMask, zipfSamples } from './bench-l1/zipf';
+
+interface Flags { duration: number; concurrency: number; keys: number; valueSize: number; runs: number; zipf: number; writes: number; l1Entries: number; skipRedis?: boolean; skipCost?: boolean }
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const ms = (us: number) => `${fmt(us / 1000, 3)} ms`;
+const SAMPLES = 1 << 21;
+
+/** A port nothing listens on right now (node.port + 1 may be some client socket's ephemeral port). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+  });
+}
+
+/** Reads every key once, so the L1 starts the measured runs warm (a long-running process's steady state). */
+async function warmL1(c: Corral, keys: number): Promise<void> {
+  for (let i = 0; i < keys; i += 1000) await c.mget(Array.from({ length: Math.min(1000, keys - i) }, (_x, j) => `key:${i + j}`));
+}
+
+async function medianOf(runs: number, f: () => Promise<LoadResult>): Promise<LoadResult> {
+  const rs: LoadResult[] = [];
+  for (let i = 0; i < runs; i++) rs.push(await f());
+  const m = (k: keyof LoadResult) => median(rs.map((r) => r[k]));
+  return { ops: m('ops'), errors: m('errors'), opsPerSec: m('opsPerSec'), p50Us: m('p50Us'), p99Us: m('p99Us'), maxUs: m('maxUs') };
+}
+
+async function main(): Promise<void> {
+  const f = new Command()
+    .description('L1 on/off vs ioredis + redis-server: Zipf read-heavy workload from one process')
+    .option('--duration <ms>', 'time per run', Number, 4000)
+    .option('--concurrency <n>', 'ops in flight', Number, 64)
+    .option('--keys <n>', 'key space', Number, 100_000)
+    .option('--value-size <bytes>', 'value size', Number, 100)
+    .option('--runs <n>', 'runs per system (median printed)', Number, 3)
+    .option('--zipf <s>', 'Zipf exponent', Number, 0.99)
+    .option('--writes <share>', 'share of SETs', Number, 0.05)
+    .option('--l1-entries <n>', 'L1 maxEntries', Number, 100_000)
+    .option('--skip-redis', 'no redis-server / ioredis')
+    .option('--skip-cost', 'skip the tracking vs broadcast cost table')
+    .parse().opts<Flags>();
+  if (!f.skipRedis) ensureRedisTools();
+  const random = seeded(42);
+  const keys = zipfSamples(f.keys, f.zipf, SAMPLES, random);
+  const writes = writeMask(SAMPLES, f.writes, random);
+  const value = 'x'.repeat(f.valueSize);
+  const key = (i: number) => `key:${keys[i & (SAMPLES - 1)]}`;
+
+  const node = await spawnNodeProcess(['--max-memory', '1gb']);
+  const seed = `${node.host}:${node.port}`;
+  const redis = f.skipRedis ? undefined : await startRedisServer(await freePort());
+  const results: Array<[string, LoadResult, string]> = [];
+  try {
+    const loader = await Corral.connect({ seeds: [seed], timeoutMs: 30_000 });
+    for (let i = 0; i < f.keys; i += 1000)
+      await loader.mset(Array.from({ length: Math.min(1000, f.keys - i) }, (_x, j) => [`key:${i + j}`, value] as [string, string]));
+    await loader.close();
+
+    const corral = async (label: string, l1: false | 'tracking' | 'broadcast') => {
+      const c = await Corral.connect({ seeds: [seed], timeoutMs: 30_000, ...(l1 && { l1: { mode: l1, maxEntries: f.l1Entries, maxBytes: 512 * 1024 * 1024 } }) });
+      const op = (i: number) => (writes[i & (SAMPLES - 1)] ? c.set(key(i), value) : c.get(key(i)));
+      if (l1) await warmL1(c, f.keys);
+      await closedLoop(op, f.concurrency, Math.min(1000, f.duration)); // warm-up (JIT, connections)
+      const before = c.l1Stats();
+      const r = await medianOf(f.runs, () => closedLoop(op, f.concurrency, f.duration));
+      const s = c.l1Stats();
+      const hitRatio = s && before ? (s.hits - before.hits) / Math.max(1, s.hits - before.hits + s.misses - before.misses) : 0;
+      const note = s && before ? `L1 hit ratio ${(hitRatio * 100).toFixed(1)} %, fills refused ${fmt(s.fillsRefused - before.fillsRefused)}, gaps ${s.gapsDetected}` : '';
+      results.push([label, r, note]);
+      process.stderr.write(`  ${label}: ${fmt(r.opsPerSec)} ops/s, p99 ${ms(r.p99Us)} ${note}\n`);
+      await c.close();
+    };
+    await corral('corral, L1 on (tracking)', 'tracking');
+    await corral('corral, L1 on (broadcast)', 'broadcast');
+    await corral('corral, L1 off', false);
+    if (redis) {
+      const io = new Redis({ port: redis.port, host: '127.0.0.1', enableAutoPipelining: true });
+      for (let i = 0; i < f.keys; i += 1000) await io.mset(...Array.from({ length: Math.min(1000, f.keys - i) }, (_x, j) => [`key:${i + j}`, value]).flat());
+      const op = (i: number) => (writes[i & (SAMPLES - 1)] ? io.set(key(i), value) : io.get(key(i)));
+      await closedLoop(op, f.concurrency, Math.min(1000, f.duration));
+      const r = await medianOf(f.runs, () => closedLoop(op, f.concurrency, f.duration));
+      results.push(['ioredis → redis-server', r, '']);
+      process.stderr.write(`  ioredis: ${fmt(r.opsPerSec)} ops/s, p99 ${ms(r.p99Us)}\n`);
+      io.disconnect();
+    }
+  } finally {
+    node.kill('SIGTERM');
+    await node.exited;
+    await redis?.stop();
+  }
+  console.log(`\nZipf(${f.zipf}) over ${fmt(f.keys)} keys, ${Math.round((1 - f.writes) * 100)} % GET / ${Math.round(f.writes * 100)} % SET, ${f.valueSize}-byte values, ` +
+    `${f.concurrency} ops in flight from one process, ${f.duration} ms per run, median of ${f.runs}\n`);
+  const base = results.find(([l]) => l.startsWith('ioredis'))?.[1];
+  const w = Math.max(...results.map(([l]) => l.length));
+  console.log(`${'system'.padEnd(w)}  ${'ops/s'.padStart(12)}  ${'p50'.padStart(10)}  ${'p99'.padStart(10)}  ${'× ioredis'.padStart(9)}  notes`);
+  for (const [label, r, note] of results)
+    console.log(`${label.padEnd(w)}  ${fmt(r.opsPerSec).padStart(12)}  ${ms(r.p50Us).padStart(10)}  ${ms(r.p99Us).padStart(10)}  ${(base ? `${(r.opsPerSec / base.opsPerSec).toFixed(1)}×` : '–').padStart(9)}  ${note}`);
+  if (!f.skipCost) await measureInvalidationCost();
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
