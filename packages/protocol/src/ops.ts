@@ -216,7 +216,10 @@ export function validateArgs(op: OpSpec, args: unknown[], limits: ArgLimits): Co
       case 'handoff': err = checkHandoffEntries(op, v, limits); break;
       case 'options': {
         if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) { err = bad(op, `${spec.name} must be a map`); break; }
-        for (const [f, fv] of Object.entries(v as Record<string, unknown>)) {
+        const o = v as Record<string, unknown>;
+        // for-in, not Object.entries: this runs for every SET and must not allocate.
+        for (const f in o) {
+          const fv = o[f];
           const fs = spec.fields?.[f];
           if (!fs) { err = bad(op, `unknown option "${f}"`); break; }
           if (fv !== null && fv !== undefined && !checkField(fs.type, fv)) { err = bad(op, `option ${f} must be ${fs.type}`); break; }
