@@ -49,6 +49,8 @@ export class HandoffReceiver {
    * (the sender deleted its copy once this node took it). Bounded FIFO.
    */
   private readonly handedIn = new Set<string>();
+  /** The store's last issued version when the ring last changed: older local copies predate the current ring. */
+  private versionAtLastChange = 0;
   /** Set while this receiver itself writes to the store, so its own writes do not count as touches. */
   private applying = false;
   private readonly unwatch: () => void;
@@ -86,7 +88,8 @@ export class HandoffReceiver {
   onRingChange(prev: HashRing, next: HashRing, joinedFromAlone: boolean): void {
     const view = this.o.view;
     const gained = this.incoming.onRingChange(prev, next, view.topology().members, view.epoch, this.o.clock.now(), joinedFromAlone);
-    if (gained.length > 0) this.dropLocalCopies(gained);
+    if (gained.length > 0) this.dropLocalCopies(gained, this.versionAtLastChange);
+    this.versionAtLastChange = this.o.store.versionClock.lastIssued;
     if (this.incoming.size === 0) this.touched.clear();
   }
 
@@ -96,10 +99,13 @@ export class HandoffReceiver {
    * writes went elsewhere meanwhile. Dropping them turns those reads into read-throughs to the
    * owner that has the current value (and the handoff brings it over).
    */
-  private dropLocalCopies(gained: readonly IncomingArc[]): void {
+  private dropLocalCopies(gained: readonly IncomingArc[], olderThan: number): void {
     const stale: string[] = [];
+    // Only copies older than the previous ring change: what was written here since then was
+    // acknowledged while this node owned the key in its own eyes (a partitioned node believes it
+    // owns everything) and must not be thrown away; handoff settles it by version.
     for (const e of this.o.store.entries())
-      if (inArcs(gained, hashKey(e.key)) && !this.handedIn.has(e.key) && !this.touched.has(e.key)) stale.push(e.key);
+      if (e.version <= olderThan && inArcs(gained, hashKey(e.key)) && !this.handedIn.has(e.key) && !this.touched.has(e.key)) stale.push(e.key);
     if (stale.length === 0) return;
     this.applying = true;
     try {
