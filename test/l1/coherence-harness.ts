@@ -42,13 +42,18 @@ export function runWorker(args: { role: 'writer' | 'reader'; seeds: string[]; na
   const done = new Promise<WorkerResult>((resolve, reject) => {
     let last = '';
     createInterface({ input: child.stdout! }).on('line', (l) => { last = l; });
-    child.once('exit', (code) => {
-      if (code !== 0) { reject(new Error(`${args.name} exited ${code}: ${last}`)); return; }
-      const res = JSON.parse(last) as Omit<WorkerResult, 'samples'>;
-      const buf = readFileSync(out);
-      const samples: Sample[] = [];
-      for (let o = 0; o + 16 <= buf.length; o += 16) samples.push({ key: buf.readInt32LE(o), n: buf.readInt32LE(o + 4), at: buf.readDoubleLE(o + 8) });
-      resolve({ ...res, samples });
+    // 'close', not 'exit': only then has every line of its stdout been read.
+    child.once('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`${args.name} exited ${code}: ${last}`);
+        const res = JSON.parse(last) as Omit<WorkerResult, 'samples'>;
+        const buf = readFileSync(out);
+        const samples: Sample[] = [];
+        for (let o = 0; o + 16 <= buf.length; o += 16) samples.push({ key: buf.readInt32LE(o), n: buf.readInt32LE(o + 4), at: buf.readDoubleLE(o + 8) });
+        resolve({ ...res, samples });
+      } catch (e) {
+        reject(e as Error);
+      }
     });
   });
   return { done };

@@ -89,7 +89,7 @@ export class CacheNode {
     });
     this.executor = new CommandExecutor({
       onRead: (key, ctx) => { this.invalidation.noteRead(ctx.id, key); this.hotKeys.noteRead(key); },
-      onWrite: (op, args, ctx) => this.invalidation.noteWrite(op, args, ctx.id),
+      onWrite: (op, args, ctx) => this.invalidation.beginWrite(op, args, ctx.id),
       leases: this.leases,
       locks: this.locks,
       store: this.store,

@@ -44,8 +44,12 @@ export interface CommandExecutorOptions {
   extraHandlers?: Partial<Record<OpName, Handler>>;
   /** Sees every key GET, GETS and MGET read: L1 tracking and hot-key counting (invalidation/, hotkeys/). */
   onRead?: (key: string, ctx: ConnectionContext) => void;
-  /** Sees every mutating op that succeeded: L1 tracking follows a connection's own writes too (invalidation/). */
-  onWrite?: (op: OpSpec, args: unknown[], ctx: ConnectionContext) => void;
+  /**
+   * Called before every mutating op, with what it returns called after it (whether it threw or
+   * not): the invalidation stream learns which connection made the changes in between (its own
+   * L1 needs no push for them) and that its L1 holds what it wrote (invalidation/).
+   */
+  onWrite?: (op: OpSpec, args: unknown[], ctx: ConnectionContext) => (() => void) | undefined;
 }
 
 type Handler = (args: unknown[], ctx: ConnectionContext) => unknown;
@@ -111,8 +115,13 @@ export class CommandExecutor {
         throw new CorralError('E_NOT_ADMIN', `${op.name} needs a HELLO with the admin token`);
       const handler = this.handlers[op.name as OpName];
       if (handler === undefined) throw new CorralError('E_UNKNOWN_OP', `op ${op.name} is not implemented by this node yet`);
-      const reply = handler(args, ctx);
-      if (op.mutates) this.opts.onWrite?.(op, args, ctx);
+      const done = op.mutates ? this.opts.onWrite?.(op, args, ctx) : undefined;
+      let reply: unknown;
+      try {
+        reply = handler(args, ctx);
+      } finally {
+        if (done) done();
+      }
       this.opts.observer?.onOp(op, 'ok');
       return reply;
     } catch (e) {

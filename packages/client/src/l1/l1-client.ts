@@ -60,7 +60,7 @@ export class L1Client {
 
   /** A read through the L1. Synchronous on a hit (the caller is async anyway). */
   get(key: string, opts: CallOptions): unknown {
-    if (this.o.options.enabled) {
+    if (this.o.options.enabled && this.cacheable(key)) {
       const e = this.cache.lookup(key, this.clock.now());
       if (e !== undefined) { this.tracker.counters.hits++; return e.value; }
       this.tracker.counters.misses++;
@@ -85,7 +85,7 @@ export class L1Client {
     // would send every read of a busy key to the node for the whole round trip.
     return dispatchOne(key, this.o.routeOf, this.o.shouldRetry, async (route) => {
       const a = args(route);
-      const fillable = this.o.options.enabled && op === Ops.SET && !route.fallback;
+      const fillable = this.o.options.enabled && op === Ops.SET && !route.fallback && this.cacheable(key);
       const token = fillable ? this.tracker.beginRead(key, route.node) : undefined;
       let reply: unknown;
       try {
@@ -96,9 +96,10 @@ export class L1Client {
         throw e;
       }
       if (token !== undefined && typeof reply === 'number') {
-        // Reads still out that left before this write must not put the old value back.
-        this.tracker.localWrite(key, reply);
-        this.tracker.fill(token, setFill(a, reply));
+        // Reads still out that left before this write must not put the old value back; the copy is
+        // overwritten in place (no map churn), or dropped when a newer change already spoiled it.
+        this.tracker.inflight.invalidate(key, reply);
+        if (!this.tracker.fill(token, setFill(a, reply))) this.cache.invalidate(key, reply);
       } else {
         if (token) this.tracker.abandon(token);
         this.tracker.localWrite(key, 0);
@@ -168,7 +169,7 @@ export class L1Client {
       const f = getsFill(reply);
       this.countRead(route.node, f !== undefined);
       // A gutter's copy is not the owner's: its stream does not cover the key once the owner is back.
-      if (route.fallback || !this.o.options.enabled) this.tracker.abandon(token);
+      if (route.fallback || !this.o.options.enabled || !this.cacheable(key)) this.tracker.abandon(token);
       else this.tracker.fill(token, f);
       return f?.value;
     });
@@ -198,9 +199,17 @@ export class L1Client {
     hb[node] = (hb[node] ?? 0) + 1;
     const f = getsFill(reply);
     this.countRead(node, f !== undefined);
-    if (this.o.options.enabled) this.tracker.fill(token, f);
+    if (this.o.options.enabled && this.cacheable(key)) this.tracker.fill(token, f);
     else this.tracker.abandon(token);
     return f?.value;
+  }
+
+  /** Broadcast with prefixes: the nodes tell this client only of keys under them, so only those may be kept. */
+  private cacheable(key: string): boolean {
+    const p = this.o.options.prefixes;
+    if (p.length === 0) return true;
+    for (const x of p) if (key.startsWith(x)) return true;
+    return false;
   }
 
   private pickHotNode(): [string, NodeConnection] | undefined {

@@ -17,13 +17,15 @@ export class L1Entry {
   constructor(
     readonly key: string,
     readonly ns: string,
-    readonly value: unknown,
-    readonly bytes: number,
-    readonly version: number,
+    // The rest changes in place when the same key is stored again (a write-fill): no reallocation,
+    // no map churn on the write path.
+    public value: unknown,
+    public bytes: number,
+    public version: number,
     /** Monotonic ms after which it is not served (its TTL on the node, capped by maxTtlMs). */
-    readonly expiresAt: number,
-    readonly stream: NodeStream,
-    readonly epoch: number,
-    readonly seq: number,
+    public expiresAt: number,
+    public stream: NodeStream,
+    public epoch: number,
+    public seq: number,
   ) {}
 }

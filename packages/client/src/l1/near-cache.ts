@@ -45,8 +45,11 @@ export class NearCache {
     if (e === undefined) return undefined;
     if (e.expiresAt <= now) { this.removeEntry(part!, e, 'expire'); return undefined; }
     if (!e.stream.readable(now)) return undefined;
-    e.usedAt = ++this.useTick;
-    part!.touch(e);
+    // Lazy promotion: an entry used again within the last quarter of the partition's uses is near
+    // the head already; relinking it on every hit would cost more than the hit itself (the list
+    // nodes are scattered in memory). Eviction order stays LRU within that quarter.
+    if (++this.useTick - e.usedAt > part!.size >> 2) part!.touch(e);
+    e.usedAt = this.useTick;
     return e;
   }
 
@@ -62,13 +65,35 @@ export class NearCache {
     const bytes = ENTRY_OVERHEAD_BYTES + key.length * 2 + valueBytes;
     if (bytes > part.maxBytes || bytes > this.b.maxBytes) return false;
     const old = part.map.get(key);
-    if (old !== undefined) this.removeEntry(part, old, 'write');
+    if (old !== undefined) return this.replace(part, old, value, bytes, version, expiresAt, stream, seq);
     const e = new L1Entry(key, ns, value, bytes, version, expiresAt, stream, stream.epoch, seq);
     e.usedAt = ++this.useTick;
     part.add(e);
     stream.entries.add(e);
     this.entries++;
     this.bytes += bytes;
+    while (part.overBounds() && part.tail !== null && part.tail !== e) this.removeEntry(part, part.tail, 'evict');
+    while ((this.entries > this.b.maxEntries || this.bytes > this.b.maxBytes) && this.evictGlobal(e));
+    return true;
+  }
+
+  /** Stores over an existing entry of the same key, in place. */
+  private replace(part: LruPartition, e: L1Entry, value: unknown, bytes: number, version: number, expiresAt: number, stream: NodeStream, seq: number): boolean {
+    if (e.stream !== stream) {
+      e.stream.entries.delete(e);
+      stream.entries.add(e);
+      e.stream = stream;
+    }
+    part.bytes += bytes - e.bytes;
+    this.bytes += bytes - e.bytes;
+    e.value = value;
+    e.bytes = bytes;
+    e.version = version;
+    e.expiresAt = expiresAt;
+    e.epoch = stream.epoch;
+    e.seq = seq;
+    e.usedAt = ++this.useTick;
+    part.touch(e);
     while (part.overBounds() && part.tail !== null && part.tail !== e) this.removeEntry(part, part.tail, 'evict');
     while ((this.entries > this.b.maxEntries || this.bytes > this.b.maxBytes) && this.evictGlobal(e));
     return true;

@@ -165,6 +165,22 @@ describe('CoherenceTracker', () => {
     expect(t.fill(out, fill('z'))).toBe(false);
   });
 
+  it('serves an entry no longer than its TTL on the node, nor than maxTtlMs', () => {
+    const { t, get, clock } = setup();
+    t.fill(t.beginRead('short', 'n1'), { value: 1, valueBytes: 1, version: 1, ttlMs: 50 });
+    t.fill(t.beginRead('forever', 'n1'), { value: 2, valueBytes: 1, version: 1, ttlMs: -1 });
+    clock.advance(49);
+    expect(get('short')).toBe(1);
+    clock.advance(1);
+    expect(get('short')).toBeUndefined();
+    t.onMessage('n1', { epoch: 7, from: 101, to: 101 }, true); // keep the node heard from
+    clock.advance(60_000 - 50 - 1);
+    t.onMessage('n1', { epoch: 7, from: 102, to: 102 }, true);
+    expect(get('forever')).toBe(2);
+    clock.advance(1);
+    expect(get('forever')).toBeUndefined();
+  });
+
   it('learns each node\'s hot keys from its heartbeats', () => {
     const { t } = setup();
     t.onMessage('n1', { epoch: 7, from: 101, to: 101, hotGen: 1, hot: ['h1', 'h2'] }, true);

@@ -61,6 +61,22 @@ describe.each(['tracking', 'broadcast'] as const)('L1 in %s mode, one node', (mo
   });
 });
 
+describe('L1 in broadcast mode with prefixes', () => {
+  it('keeps only keys under its prefixes: it hears of no others', async () => {
+    const n = await node();
+    const seeds = [`${n.host}:${n.port}`];
+    const reader = await client(seeds, { l1: { mode: 'broadcast', prefixes: ['user:'] } });
+    const writer = await client(seeds);
+    await subscribed(reader, 1);
+    await writer.mset([['user:1', 'a'], ['order:1', 'b']]);
+    expect(await reader.mget(['user:1', 'order:1'])).toEqual(['a', 'b']);
+    expect(reader.l1Stats()!.entries).toBe(1);
+    await writer.mset([['user:1', 'a2'], ['order:1', 'b2']]);
+    await eventually(async () => (await reader.get('user:1')) === 'a2', 2_000, 'user:1 invalidated');
+    expect(await reader.get('order:1')).toBe('b2');
+  });
+});
+
 describe('L1 coherence under faults, one node', () => {
   it('tracking mode pushes only the keys a client read or wrote', async () => {
     const n = await node();

@@ -45,6 +45,9 @@ export class InvalidationService {
   private timer: NodeJS.Timeout | undefined;
   private hotKeys: () => { gen: number; keys: string[] };
   private readonly counts = { appended: 0, replays: 0, replaysLost: 0, cuts: 0 };
+  /** The write running now, if a subscriber made it (see beginWrite). */
+  private origin: { conn: number; keys: readonly string[] } | undefined;
+  private readonly endWrite = (): void => { this.origin = undefined; };
 
   constructor(private readonly o: InvalidationServiceOptions) {
     this.config = resolveInvalidationConfig(o.config);
@@ -99,10 +102,19 @@ export class InvalidationService {
     this.subscribers.noteRead(connId, key);
   }
 
-  /** A write on a connection: its L1 may keep the value it wrote, so it must hear of the next change too. */
-  noteWrite(op: OpSpec, args: unknown[], connId: number): void {
-    if (!this.subscribers.isTracking(connId)) return;
-    for (const key of requestKeys(op, args)) this.subscribers.noteRead(connId, key);
+  /**
+   * A write is about to run on connection `connId` (the executor's onWrite hook; the returned
+   * function runs after it). The changes it makes to its own keys are marked as that connection's:
+   * its L1 drops or refills them when the reply comes, so they are not pushed back to it (Redis's
+   * NOLOOP, always on). A tracking subscriber also stays on the keys it wrote: its L1 may keep the
+   * value, so it must hear of the next change.
+   */
+  beginWrite(op: OpSpec, args: unknown[], connId: number): (() => void) | undefined {
+    if (!this.subscribers.isSubscribed(connId)) return undefined;
+    const keys = requestKeys(op, args);
+    if (this.subscribers.isTracking(connId)) for (const key of keys) this.subscribers.noteRead(connId, key);
+    this.origin = { conn: connId, keys };
+    return this.endWrite;
   }
 
   /** A change that is not the store's own (a hot copy dropped): into the stream like any other. */
@@ -171,9 +183,13 @@ export class InvalidationService {
   }
 
   private onStoreChange(key: string | null, cause: ChangeCause): void {
-    // The version lets an L1 keep a copy it already has at that version (its own write, say).
+    // The version lets an L1 keep a copy it already has at that version.
     const version = key !== null && (cause === 'set' || cause === 'incr') ? this.o.store.peek(key)?.version ?? 0 : 0;
-    this.append(key, version);
+    // Only the write's own keys are its own: what it evicts or expires on the way is news to it too.
+    const o = this.origin;
+    const origin = o !== undefined && key !== null && cause !== 'evict' && cause !== 'expire' && o.keys.includes(key) ? o.conn : 0;
+    this.counts.appended++;
+    this.stream.append(key, version, origin);
   }
 
   private cut(prefix: string): number {

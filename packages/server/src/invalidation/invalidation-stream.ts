@@ -7,6 +7,8 @@ export interface StreamBatch {
   to: number;
   keys: Array<string | null>;
   versions: number[];
+  /** The connection that made each change (0: none or not a subscriber); absent when none did. */
+  origins?: number[];
 }
 
 export type BatchListener = (batch: StreamBatch) => void;
@@ -27,6 +29,7 @@ export class InvalidationStream {
   private seqNow = 0;
   private keys: Array<string | null> = [];
   private versions: number[] = [];
+  private origins: number[] | undefined;
   private scheduled = false;
   private readonly listeners: BatchListener[] = [];
   private readonly schedule: (fn: () => void) => void;
@@ -49,12 +52,17 @@ export class InvalidationStream {
 
   onBatch(fn: BatchListener): void { this.listeners.push(fn); }
 
-  /** Records a change (`key` null: every key, a FLUSH); `version` 0 when no value remains. Returns its seq. */
-  append(key: string | null, version: number): number {
+  /**
+   * Records a change (`key` null: every key, a FLUSH); `version` 0 when no value remains;
+   * `origin` the subscribed connection that made it (it is not pushed back there). Returns its seq.
+   */
+  append(key: string | null, version: number, origin = 0): number {
     const seq = ++this.seqNow;
     this.log.append(seq, key, version);
+    if (origin !== 0 && this.origins === undefined) this.origins = new Array<number>(this.keys.length).fill(0);
     this.keys.push(key);
     this.versions.push(version);
+    this.origins?.push(origin);
     if (this.keys.length >= MAX_PENDING) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -67,8 +75,10 @@ export class InvalidationStream {
   flush(): void {
     if (this.keys.length === 0) return;
     const batch: StreamBatch = { from: this.seqNow - this.keys.length + 1, to: this.seqNow, keys: this.keys, versions: this.versions };
+    if (this.origins !== undefined) batch.origins = this.origins;
     this.keys = [];
     this.versions = [];
+    this.origins = undefined;
     // One failing listener must not keep the batch from the others (a lost batch is a stale L1 somewhere).
     for (const l of this.listeners) {
       try { l(batch); } catch (e) { this.onError(e); }

@@ -100,15 +100,21 @@ export class SubscriberTable {
     return this.subs.get(connId)?.mode === 'tracking';
   }
 
+  isSubscribed(connId: number): boolean {
+    return this.subs.has(connId);
+  }
+
   /** The stream's batch listener. */
   deliver(batch: StreamBatch): void {
-    const { keys, versions } = batch;
+    const { keys, versions, origins } = batch;
     let flushed = false;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       if (key === null) { flushed = true; continue; }
       const trackers = this.tracking.trackers(key);
-      if (trackers !== undefined) for (const t of trackers) this.addPending(t, key, versions[i]!);
+      if (trackers === undefined) continue;
+      const own = origins?.[i] ?? 0;
+      for (const t of trackers) if (t.sink.id !== own) this.addPending(t, key, versions[i]!);
     }
     if (flushed) {
       this.tracking.clear();
@@ -149,10 +155,12 @@ export class SubscriberTable {
 
   private deliverBroadcast(batch: StreamBatch): void {
     // Subscribers without prefixes at the same position get the same bytes: encode once per position.
+    // Those that made some of the changes get a list of their own, without those (NOLOOP).
     const shared = new Map<number, { body: InvalidationMessage; frame: Buffer }>();
+    const writers = batch.origins === undefined ? undefined : new Set(batch.origins);
     for (const s of this.subs.values()) {
       if (s.mode !== 'broadcast') continue;
-      if (s.prefixes.length === 0 && !this.dirty.has(s)) {
+      if (s.prefixes.length === 0 && !this.dirty.has(s) && !writers?.has(s.sink.id)) {
         let f = shared.get(s.sentUpTo);
         if (f === undefined) {
           const body: InvalidationMessage = { epoch: this.o.stream.epoch, from: s.sentUpTo + 1, to: batch.to, keys: batch.keys, versions: batch.versions };
@@ -164,6 +172,7 @@ export class SubscriberTable {
       }
       for (let i = 0; i < batch.keys.length; i++) {
         const key = batch.keys[i]!;
+        if (batch.origins?.[i] === s.sink.id) continue;
         if (key === null || s.wants(key)) this.addPending(s, key, batch.versions[i]!);
       }
     }

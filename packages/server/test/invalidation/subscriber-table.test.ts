@@ -83,6 +83,26 @@ describe('SubscriberTable', () => {
     expect(a.take().map((g) => g.body.keys)).toEqual([['k3']]);
   });
 
+  it('a connection is not pushed the changes it made itself (NOLOOP), in either mode', () => {
+    const { stream, tick, table } = setup();
+    const t = new FakeSink(1);
+    const b = new FakeSink(2);
+    const other = new FakeSink(3);
+    table.subscribe(t, 'tracking', []);
+    table.subscribe(b, 'broadcast', []);
+    table.subscribe(other, 'broadcast', []);
+    table.noteRead(1, 'k');
+    stream.append('k', 5, 1); // made by connection 1
+    stream.append('j', 6, 2); // made by connection 2
+    tick();
+    expect(t.take()).toEqual([]);
+    expect(b.take().map((g) => g.body)).toEqual([{ epoch: 77, from: 1, to: 2, keys: ['k'], versions: [5] }]);
+    expect(other.take().map((g) => g.body.keys)).toEqual([['k', 'j']]);
+    stream.append('k', 7, 3); // someone else: connection 1 hears of it, still tracking
+    tick();
+    expect(t.take().map((g) => g.body)).toEqual([{ epoch: 77, from: 1, to: 3, keys: ['k'], versions: [7] }]);
+  });
+
   it('a FLUSH (null key) reaches every tracking and broadcast subscriber and empties the tracking table', () => {
     const { stream, tick, table } = setup();
     const a = new FakeSink(1);
