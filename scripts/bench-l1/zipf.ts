@@ -29,14 +29,5 @@ export function writeMask(count: number, writeShare: number, random: () => numbe
   return m;
 }
 
-/** A seeded generator (mulberry32), so every system in a run gets the same sequence. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (mulberry32, the harness's), so every system in a run gets the same sequence. */
+export { seededRandom as seeded } from '@corral/harness';
