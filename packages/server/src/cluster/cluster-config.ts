@@ -1,4 +1,4 @@
-import { DEFAULT_TIMINGS } from '@corral/coordinator';
+import { DEFAULT_TIMINGS, type MembershipOptions } from '@corral/coordinator';
 
 /**
  * How a node finds and watches its cluster by gossip (SWIM, `@corral/coordinator`). Present in
@@ -6,23 +6,12 @@ import { DEFAULT_TIMINGS } from '@corral/coordinator';
  * Every timing here has a LAN default (memberlist's) and a `node start` flag; docs/operations.md
  * says what each one trades.
  */
-export interface GossipConfig {
+export interface GossipConfig extends Pick<MembershipOptions,
+  'seeds' | 'clusterKey' | 'protocolPeriodMs' | 'probeTimeoutMs' | 'indirectProbes' | 'suspicionMult' | 'pushPullIntervalMs' | 'retransmitMult' | 'joinTimeoutMs'> {
   /** UDP+TCP port for gossip. Default: the data port + GOSSIP_PORT_OFFSET (7946 for 7070); 0 when the data port is 0. */
   port?: number;
   /** Interface for gossip; defaults to the node's `host`. */
   host?: string;
-  /** Gossip addresses (host:port) to join through. Empty: the node starts alone and waits for CLUSTER_JOIN or for others to join it. */
-  seeds?: string[];
-  /** Shared secret: every gossip packet carries an HMAC-SHA256 and packets without a valid one are dropped. */
-  clusterKey?: string;
-  protocolPeriodMs?: number;
-  probeTimeoutMs?: number;
-  indirectProbes?: number;
-  suspicionMult?: number;
-  pushPullIntervalMs?: number;
-  retransmitMult?: number;
-  /** Give up joining after this long (0 = keep retrying in the background). */
-  joinTimeoutMs?: number;
 }
 
 /** How keys move when an arc of the ring changes owner (see docs/protocol.md, "Handoff"). */
