@@ -6,7 +6,7 @@ import { devCommand } from './commands/dev';
 import { clusterCommand } from './commands/cluster';
 
 const program = new Command('corral')
-  .description('Corral: a sharded cache cluster that protects your database.\nRun `corral <command> --help` for the flags of a command; every flag has a CORRAL_* environment twin.')
+  .description('Corral: a sharded cache cluster that protects your database.\nRun `corral <command> --help` for the flags of a command; node and connection flags have CORRAL_* environment twins (shown in each --help).')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 

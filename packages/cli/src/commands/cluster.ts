@@ -7,7 +7,7 @@ import { clusterStatusCommand } from './cluster-status';
 
 export function clusterCommand(): Command {
   return new Command('cluster')
-    .description('look at and change a cluster formed by gossip: status, ring, add, remove')
+    .description('look at and change a cluster formed by gossip: status, ring, add, remove, hotkeys')
     .addCommand(clusterStatusCommand())
     .addCommand(clusterRingCommand())
     .addCommand(clusterAddCommand())
