@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { monotonicCounter, readGauge } from './metric-mirrors';
 import { allOps, type ErrorCode, type OpSpec } from '@corral/protocol';
 import type { Logger } from 'pino';
 import type { OpObserver } from './command-executor';
@@ -40,14 +41,14 @@ export class NodeMetrics implements OpObserver {
         }
       },
     });
-    storeCounter(this.registry, 'corral_hits_total', 'Reads that found a live entry', () => store.stats().hits);
-    storeCounter(this.registry, 'corral_misses_total', 'Reads that found nothing', () => store.stats().misses);
-    storeCounter(this.registry, 'corral_evictions_total', 'Entries evicted to stay within max-memory', () => store.stats().evictions);
-    storeCounter(this.registry, 'corral_expirations_total', 'Entries removed because their TTL passed', () => store.stats().expirations);
-    storeGauge(this.registry, 'corral_keys', 'Entries in the store', () => store.size);
-    storeGauge(this.registry, 'corral_bytes_used', 'Accounted store bytes (keys + values + per-entry overhead)', () => store.bytesUsed);
-    storeGauge(this.registry, 'corral_max_memory_bytes', 'The store byte bound', () => store.maxMemoryBytes);
-    storeGauge(this.registry, 'corral_connections', 'Open client connections', () => this.openConnections);
+    monotonicCounter(this.registry, 'corral_hits_total', 'Reads that found a live entry', () => store.stats().hits);
+    monotonicCounter(this.registry, 'corral_misses_total', 'Reads that found nothing', () => store.stats().misses);
+    monotonicCounter(this.registry, 'corral_evictions_total', 'Entries evicted to stay within max-memory', () => store.stats().evictions);
+    monotonicCounter(this.registry, 'corral_expirations_total', 'Entries removed because their TTL passed', () => store.stats().expirations);
+    readGauge(this.registry, 'corral_keys', 'Entries in the store', () => store.size);
+    readGauge(this.registry, 'corral_bytes_used', 'Accounted store bytes (keys + values + per-entry overhead)', () => store.bytesUsed);
+    readGauge(this.registry, 'corral_max_memory_bytes', 'The store byte bound', () => store.maxMemoryBytes);
+    readGauge(this.registry, 'corral_connections', 'Open client connections', () => this.openConnections);
     this.connectionsOpened = new Counter({ name: 'corral_connections_opened_total', help: 'Accepted connections', registers });
     this.dropped = new Counter({ name: 'corral_dropped_connections_total', help: 'Connections the node closed on a client', labelNames: ['reason'], registers });
     this.badFrames = new Counter({ name: 'corral_bad_frames_total', help: 'Framing errors (connection closed)', registers });
@@ -80,20 +81,4 @@ export class NodeMetrics implements OpObserver {
   stats(): Record<string, number> {
     return { ...this.counts, connections: this.openConnections };
   }
-}
-
-/** A counter mirroring a monotonic number the store keeps; it catches up at each scrape. */
-function storeCounter(registry: Registry, name: string, help: string, read: () => number): void {
-  let seen = 0;
-  new Counter({
-    name, help, registers: [registry],
-    collect() {
-      const v = read();
-      if (v > seen) { this.inc(v - seen); seen = v; }
-    },
-  });
-}
-
-function storeGauge(registry: Registry, name: string, help: string, read: () => number): void {
-  new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
 }

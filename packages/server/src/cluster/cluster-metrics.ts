@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { monotonicCounter } from '../metric-mirrors';
 import type { ClusterAgent } from './cluster-agent';
 import type { ClusterView } from './cluster-view';
 
@@ -29,26 +30,15 @@ export function registerClusterMetrics(registry: Registry, agent: ClusterAgent, 
   });
   new Gauge({ name: 'corral_handoff_pending_arcs', help: 'Ranges this node gained whose previous owner has not finished handing them over', registers, collect() { this.set(receiver()['pendingArcs'] ?? 0); } });
   new Gauge({ name: 'corral_handoff_stranded_keys', help: 'Keys held here that no member can take (this node was the last one)', registers, collect() { this.set(sender().stranded); } });
-  mirror(registry, 'corral_handoff_sent_keys_total', 'Keys handed to their new owner and dropped here', () => sender().lifetime.keys);
-  mirror(registry, 'corral_handoff_sent_bytes_total', 'Key and value bytes handed over', () => sender().lifetime.bytes);
-  mirror(registry, 'corral_handoff_failed_batches_total', 'Handoff batches that got no answer (kept and retried)', () => sender().lifetime.failedBatches);
-  mirror(registry, 'corral_handoff_applied_keys_total', 'Handed-over entries stored here', () => receiver()['applied'] ?? 0);
-  mirror(registry, 'corral_handoff_stale_keys_total', 'Handed-over entries not stored: this node already had them or something newer', () => receiver()['stale'] ?? 0);
-  mirror(registry, 'corral_handoff_read_throughs_total', 'Misses answered by asking the previous owner of a range still arriving', () => receiver()['readThroughs'] ?? 0);
-  mirror(registry, 'corral_handoff_read_through_hits_total', 'Read-throughs that found the key', () => receiver()['readThroughHits'] ?? 0);
-  mirror(registry, 'corral_gossip_auth_failures_total', 'Gossip packets and frames dropped for a missing or wrong HMAC', () => gossip()?.authFailures ?? 0);
-  mirror(registry, 'corral_gossip_suspicions_total', 'Members this node came to suspect', () => gossip()?.suspicions ?? 0);
-  mirror(registry, 'corral_gossip_deaths_total', 'Members this node declared or learned dead', () => gossip()?.deaths ?? 0);
-  mirror(registry, 'corral_gossip_refutes_total', 'Times this node refuted a suspicion or death about itself', () => gossip()?.refutes ?? 0);
-}
-
-function mirror(registry: Registry, name: string, help: string, read: () => number): void {
-  let seen = 0;
-  new Counter({
-    name, help, registers: [registry],
-    collect() {
-      const v = read();
-      if (v > seen) { this.inc(v - seen); seen = v; }
-    },
-  });
+  monotonicCounter(registry, 'corral_handoff_sent_keys_total', 'Keys handed to their new owner and dropped here', () => sender().lifetime.keys);
+  monotonicCounter(registry, 'corral_handoff_sent_bytes_total', 'Key and value bytes handed over', () => sender().lifetime.bytes);
+  monotonicCounter(registry, 'corral_handoff_failed_batches_total', 'Handoff batches that got no answer (kept and retried)', () => sender().lifetime.failedBatches);
+  monotonicCounter(registry, 'corral_handoff_applied_keys_total', 'Handed-over entries stored here', () => receiver()['applied'] ?? 0);
+  monotonicCounter(registry, 'corral_handoff_stale_keys_total', 'Handed-over entries not stored: this node already had them or something newer', () => receiver()['stale'] ?? 0);
+  monotonicCounter(registry, 'corral_handoff_read_throughs_total', 'Misses answered by asking the previous owner of a range still arriving', () => receiver()['readThroughs'] ?? 0);
+  monotonicCounter(registry, 'corral_handoff_read_through_hits_total', 'Read-throughs that found the key', () => receiver()['readThroughHits'] ?? 0);
+  monotonicCounter(registry, 'corral_gossip_auth_failures_total', 'Gossip packets and frames dropped for a missing or wrong HMAC', () => gossip()?.authFailures ?? 0);
+  monotonicCounter(registry, 'corral_gossip_suspicions_total', 'Members this node came to suspect', () => gossip()?.suspicions ?? 0);
+  monotonicCounter(registry, 'corral_gossip_deaths_total', 'Members this node declared or learned dead', () => gossip()?.deaths ?? 0);
+  monotonicCounter(registry, 'corral_gossip_refutes_total', 'Times this node refuted a suspicion or death about itself', () => gossip()?.refutes ?? 0);
 }

@@ -4,7 +4,7 @@ import type { ClusterView } from '../cluster/cluster-view';
 import { PeerPool } from '../cluster/peer-link';
 import type { ConnectionContext } from '../connection-context';
 import type { InvalidationService } from '../invalidation/invalidation-service';
-import { monotonicCounter, readGauge } from '../invalidation/invalidation-metrics';
+import { monotonicCounter, readGauge } from '../metric-mirrors';
 import type { Logger } from '../logger';
 import type { MemoryStore } from '../memory-store';
 import { HotCopyTable } from './hot-copy-table';

@@ -8,7 +8,7 @@ import type { NodeConnection } from '../node-connection';
 import { FaultInjector } from './fault-injector';
 import { resolveInvalidationConfig, type InvalidationConfig } from './invalidation-config';
 import { InvalidationLog } from './invalidation-log';
-import { monotonicCounter, readGauge } from './invalidation-metrics';
+import { monotonicCounter, readGauge } from '../metric-mirrors';
 import { InvalidationStream } from './invalidation-stream';
 import type { PushSink } from './subscriber';
 import { SubscriberTable } from './subscriber-table';

@@ -1,9 +1,11 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /**
- * Prometheus figures of the invalidation stream and hot keys. Counted in plain objects on the hot
- * path and read at scrape time (prom-client's inc() hashes labels on every call, too slow per push).
+ * Prometheus metrics that mirror numbers the node already counts in plain fields: the hot path
+ * bumps a number, and the metric catches up at scrape time (prom-client's inc() hashes labels on
+ * every call, too slow per request or per push). Every subsystem's metrics use these two.
  */
+/** A counter following a monotonic number kept elsewhere. */
 export function monotonicCounter(registry: Registry, name: string, help: string, read: () => number): void {
   let seen = 0;
   new Counter({
@@ -15,6 +17,7 @@ export function monotonicCounter(registry: Registry, name: string, help: string,
   });
 }
 
+/** A gauge read at scrape time. */
 export function readGauge(registry: Registry, name: string, help: string, read: () => number): void {
   new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
 }
