@@ -8,6 +8,7 @@
  * would compile for ES5 without esModuleInterop and xxhash-wasm would not load.
  */
 import { DEFAULT_VNODES, HashRing, hashKey, loadBalance, loadRingHasher, ringBalance } from '../packages/ring/src';
+import { seededRandom } from '../packages/protocol/src/random';
 
 const QUICK = process.argv.includes('--quick');
 const KEY_COUNT = QUICK ? 100_000 : 1_000_000;
@@ -121,7 +122,7 @@ function rate(pass: () => number): number {
 function printBalanceDistribution(): void {
   console.log(`\n## max/mean over ${MEMBER_SETS} random member sets (exact shares of the hash space, no key sampling)\n`);
   console.log('One fixed set of ids is one sample; this is the spread a real cluster can land anywhere in.\n');
-  const random = mulberry32(0x5eed);
+  const random = seededRandom(0x5eed);
   table(
     ['N', 'vnodes', 'median', 'p90', 'worst', 'share of sets ≤ 1.10', 'build ms (median)'],
     NODE_COUNTS.flatMap((n) =>
@@ -221,17 +222,6 @@ function randomIds(n: number, random: () => number): string[] {
   return [...ids];
 }
 
-/** Small seeded PRNG so every run measures the same member sets. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);

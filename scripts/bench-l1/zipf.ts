@@ -29,5 +29,5 @@ export function writeMask(count: number, writeShare: number, random: () => numbe
   return m;
 }
 
-/** A seeded generator (mulberry32, the harness's), so every system in a run gets the same sequence. */
-export { seededRandom as seeded } from '@corral/harness';
+/** A seeded generator (mulberry32, from the protocol package), so every system in a run gets the same sequence. */
+export { seededRandom as seeded } from '@corral/protocol';

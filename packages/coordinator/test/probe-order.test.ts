@@ -1,16 +1,6 @@
+import { seededRandom as seeded } from '@corral/protocol';
 import { ProbeOrder } from '../src';
 
-/** Deterministic PRNG (mulberry32) so shuffles are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const members = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
 

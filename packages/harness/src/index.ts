@@ -12,4 +12,3 @@ export { ReportWriter, type WrittenReport } from './report/report-writer';
 export { renderReportHtml } from './report/report-html';
 export { summaryText } from './report/summary-table';
 export type { Report, Sample, StepReport, InvariantResult, NodeSample } from './report/report-types';
-export { seededRandom } from './workload/key-space';

@@ -5,3 +5,4 @@ export * from './frame';
 export * from './ops';
 export * from './values';
 export * from './spec';
+export * from './random';

@@ -1,16 +1,6 @@
+import { seededRandom as seeded } from '@corral/protocol';
 import { xfetchRefreshProbability, xfetchShouldRefresh } from '../../src/stampede/xfetch';
 
-/** mulberry32: a small seeded PRNG, so the statistics below are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('XFetch', () => {
   // The published rule: refresh when now − delta·beta·ln(U) ≥ expiry, i.e. −delta·beta·ln(U) ≥ remaining,

@@ -1,3 +1,4 @@
+import { seededRandom } from '@corral/protocol';
 import type { Distribution } from '../scenario/scenario-types';
 
 /**
@@ -65,14 +66,3 @@ function shuffledIndexes(n: number, random: () => number): Uint32Array {
   return a;
 }
 
-/** mulberry32: small, fast, and the same sequence for the same seed (runs are comparable). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
