@@ -1,22 +1,8 @@
+import type { MemberState, Topology, TopologyMember } from '@corral/protocol';
 import { DEFAULT_VNODES, HashRing } from '@corral/ring';
 import { clientError } from './errors';
 
-export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
-
-export interface TopologyMember {
-  /** The node's data address, "host:port": the ring hashes it and the client dials it. */
-  id: string;
-  state: MemberState;
-  incarnation: number;
-  meta?: Record<string, unknown>;
-}
-
-/** The cluster as a node sees it: the TOPOLOGY reply, and the body of a Topology push. */
-export interface Topology {
-  epoch: number;
-  vnodes: number;
-  members: TopologyMember[];
-}
+export type { MemberState, Topology, TopologyMember } from '@corral/protocol';
 
 const STATES: ReadonlySet<string> = new Set<MemberState>(['alive', 'suspect', 'dead', 'left']);
 

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock';
 
 /** `left` is announced by the member itself; `dead` is what the others concluded. */
-export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+import type { MemberState } from '@corral/protocol';
+export type { MemberState };
 
 export interface Member {
   id: string;

@@ -6,3 +6,4 @@ export * from './ops';
 export * from './values';
 export * from './spec';
 export * from './random';
+export * from './topology';

@@ -1,20 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { MemberState, Topology, TopologyMember } from '@corral/protocol';
 import { HashRing, DEFAULT_VNODES } from '@corral/ring';
 
-export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
-
-export interface ClusterMember {
-  id: string; // the node's data address, host:port: the ring and every client use it
-  state: MemberState;
-  incarnation: number;
-  meta?: Record<string, unknown>;
-}
-
-export interface Topology {
-  epoch: number;
-  vnodes: number;
-  members: ClusterMember[];
-}
+export type { MemberState, Topology } from '@corral/protocol';
+/** A member in this node's table: the wire's TopologyMember. */
+export type ClusterMember = TopologyMember;
 
 const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
 
