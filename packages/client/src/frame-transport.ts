@@ -25,12 +25,15 @@ export interface TransportCounters {
  * concatenating it: copying large values costs more than the syscall it would save.
  */
 const CONCAT_LIMIT = 64 * 1024;
+/** Frames queued in one tick past which the queue is written at once instead of at the tick's end. */
+export const FLUSH_FRAMES = 64;
 
 /**
  * The byte side of a connection: frames in through the pure FrameDecoder, frames out through a
- * queue flushed once per event-loop tick. That queue is the auto-pipelining: every request issued
- * in one tick (a loop of 1000 gets, a Promise.all) leaves in one socket write instead of one
- * write (and, with Nagle off, one TCP segment) each. The flush rides process.nextTick, so tests
+ * queue flushed once per event-loop tick, or sooner once it holds FLUSH_FRAMES frames or
+ * CONCAT_LIMIT bytes. That queue is the auto-pipelining: the requests issued in one tick (a loop of
+ * 1000 gets, a Promise.all) leave in a few socket writes instead of one write (and, with Nagle off,
+ * one TCP segment) each. The flush rides process.nextTick, so tests
  * that fake timers must leave nextTick real (`doNotFake: ['nextTick']`) or nothing is ever sent.
  */
 export class FrameTransport {
@@ -48,7 +51,10 @@ export class FrameTransport {
     private readonly handler: TransportHandler,
     private readonly counters: TransportCounters = { writes: 0, frames: 0, reads: 0 },
   ) {
-    this.decoder = new FrameDecoder(maxFrameBytes);
+    // Replies are decoded in place (no copy per binary field): what the client keeps or hands out
+    // goes through decodeValue, which copies. A raw request()'s binary reply is a view into the
+    // socket chunk it arrived in.
+    this.decoder = new FrameDecoder(maxFrameBytes, { copyBuffers: false });
     socket.on('connect', () => handler.onOpen());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // 'close' always follows 'error'; remember the first error so onClose can report why.
@@ -68,6 +74,10 @@ export class FrameTransport {
     this.queue.push(frame);
     this.queuedBytes += frame.length;
     this.counters.frames++;
+    // A long run of requests in one tick (a closed loop whose other steps resolve without I/O, an
+    // L1 answering most reads) would otherwise hold every request back until the tick ends, leaving
+    // the node idle meanwhile: past a batch's worth, what is queued leaves now.
+    if (this.queue.length >= FLUSH_FRAMES || this.queuedBytes >= CONCAT_LIMIT) { this.flush(); return; }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(flushTick, this);

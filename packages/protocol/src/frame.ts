@@ -43,6 +43,7 @@ export const MAX_REQUEST_ID = 0xffffffff;
 const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
 // copyBuffers: a decoded value must not pin the whole socket chunk it arrived in (stores keep values for hours).
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
+const unpackrNoCopy = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 function frameArray(f: Frame): unknown[] {
   switch (f.kind) {
@@ -126,50 +127,122 @@ export interface DecodeResult {
   error?: CorralError;
 }
 
+export interface FrameDecoderOptions {
+  /**
+   * Decode binary fields into buffers of their own (default), so a value kept for hours does not
+   * pin the whole socket chunk it arrived in. A reader that copies or converts what it keeps (the
+   * client: values become strings or pooled copies in decodeValue) turns it off: msgpackr's copy
+   * allocates an ArrayBuffer per field, which costs more than decoding the rest of the frame.
+   */
+  copyBuffers?: boolean;
+}
+
 /**
- * Incremental, pure frame decoder: accepts any split of the byte stream. Chunks are kept as a
- * list (no re-concatenation per chunk, so a large frame arriving in many pieces costs one copy),
- * and a declared length over `maxFrameBytes` is rejected from the header, before allocating.
+ * Incremental, pure frame decoder: accepts any split of the byte stream. Frames that sit whole in
+ * one chunk are decoded in place (header and payload read at an offset, no slicing), which is the
+ * common case for replies and pipelined requests; a frame split across chunks is assembled with one
+ * copy. A declared length over `maxFrameBytes` is rejected from the header, before allocating.
  */
 export class FrameDecoder {
+  /** Bytes of a frame (or header) split across chunks, not yet complete. */
   private chunks: Buffer[] = [];
   private buffered = 0;
   private need = -1; // payload length of the frame being assembled, -1 while reading a header
   private failed: CorralError | undefined;
+  private readonly unpackr: Unpackr;
+  private readonly range = { start: 0, end: 0 };
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(private readonly maxFrameBytes: number, opts: FrameDecoderOptions = {}) {
+    this.unpackr = opts.copyBuffers === false ? unpackrNoCopy : unpackr;
+  }
 
   get bufferedBytes(): number { return this.buffered; }
 
   push(chunk: Buffer): DecodeResult {
     if (this.failed) return { frames: [], error: this.failed };
     const frames: Frame[] = [];
-    if (chunk.length > 0) { this.chunks.push(chunk); this.buffered += chunk.length; }
-    for (;;) {
-      if (this.need < 0) {
-        if (this.buffered < HEADER_BYTES) break;
-        const len = this.readHeader();
-        if (len > this.maxFrameBytes) return this.fail(frames, badFrame(
-          `frame declares ${len} bytes, the limit is ${this.maxFrameBytes}`, 'E_FRAME_TOO_LARGE'));
-        if (len === 0) return this.fail(frames, badFrame('empty frame'));
-        this.need = len;
-      }
-      if (this.buffered < this.need) break;
-      const payload = this.take(this.need);
-      this.need = -1;
-      let decoded: unknown;
-      try {
-        decoded = unpackr.unpack(payload);
-      } catch (e) {
-        return this.fail(frames, badFrame(`payload is not valid msgpack: ${(e as Error).message}`));
-      }
-      try {
-        frames.push(toFrame(decoded));
-      } catch (e) {
-        return this.fail(frames, e as CorralError);
-      }
+    let off = 0;
+    // First finish the frame earlier chunks started; then whole frames straight from this chunk.
+    if (this.need >= 0 || this.buffered > 0) {
+      off = this.completePending(chunk, frames);
+      if (off < 0) return this.failed ? { frames, error: this.failed } : { frames };
+    }
+    const n = chunk.length;
+    while (n - off >= HEADER_BYTES) {
+      const len = chunk.readUInt32BE(off);
+      const bad = this.checkLength(len);
+      if (bad) return this.fail(frames, bad);
+      off += HEADER_BYTES;
+      if (n - off < len) { this.need = len; break; }
+      const err = this.decodeInto(chunk, off, off + len, frames);
+      if (err) return this.fail(frames, err);
+      off += len;
+    }
+    if (off < n) {
+      this.chunks.push(off === 0 ? chunk : chunk.subarray(off));
+      this.buffered += n - off;
     }
     return { frames };
+  }
+
+  /**
+   * Adds `chunk` to the pending bytes (a split header, or the payload of a frame whose header was
+   * read) and decodes the frame they complete. Returns the offset in `chunk` after that frame, or
+   * -1 when the chunk was used up (or the stream failed).
+   */
+  private completePending(chunk: Buffer, frames: Frame[]): number {
+    let off = 0;
+    if (this.need < 0) {
+      const want = HEADER_BYTES - this.buffered;
+      if (chunk.length < want) { this.chunks.push(chunk); this.buffered += chunk.length; return -1; }
+      const len = Buffer.concat([...this.chunks, chunk.subarray(0, want)], HEADER_BYTES).readUInt32BE(0);
+      this.chunks = [];
+      this.buffered = 0;
+      const bad = this.checkLength(len);
+      if (bad) { this.fail(frames, bad); return -1; }
+      off = want;
+      this.need = len;
+    }
+    const missing = this.need - this.buffered;
+    if (chunk.length - off < missing) {
+      if (off < chunk.length) { this.chunks.push(chunk.subarray(off)); this.buffered += chunk.length - off; }
+      return -1;
+    }
+    let err: CorralError | undefined;
+    if (this.buffered === 0) {
+      err = this.decodeInto(chunk, off, off + missing, frames);
+    } else {
+      const payload = Buffer.concat([...this.chunks, chunk.subarray(off, off + missing)], this.need);
+      err = this.decodeInto(payload, 0, payload.length, frames);
+    }
+    this.chunks = [];
+    this.buffered = 0;
+    this.need = -1;
+    if (err) { this.fail(frames, err); return -1; }
+    return off + missing;
+  }
+
+  private checkLength(len: number): CorralError | undefined {
+    if (len > this.maxFrameBytes) return badFrame(`frame declares ${len} bytes, the limit is ${this.maxFrameBytes}`, 'E_FRAME_TOO_LARGE');
+    if (len === 0) return badFrame('empty frame');
+    return undefined;
+  }
+
+  private decodeInto(buf: Buffer, start: number, end: number, frames: Frame[]): CorralError | undefined {
+    let decoded: unknown;
+    try {
+      this.range.start = start;
+      this.range.end = end;
+      decoded = this.unpackr.unpack(buf, this.range);
+    } catch (e) {
+      return badFrame(`payload is not valid msgpack: ${(e as Error).message}`);
+    }
+    try {
+      frames.push(toFrame(decoded));
+    } catch (e) {
+      return e as CorralError;
+    }
+    return undefined;
   }
 
   private fail(frames: Frame[], error: CorralError): DecodeResult {
@@ -177,32 +250,5 @@ export class FrameDecoder {
     this.chunks = [];
     this.buffered = 0;
     return { frames, error };
-  }
-
-  private readHeader(): number {
-    const h = this.take(HEADER_BYTES);
-    return h.readUInt32BE(0);
-  }
-
-  /** Removes n bytes from the front; a subarray when they sit in one chunk, else one copy. */
-  private take(n: number): Buffer {
-    this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let off = 0;
-    while (off < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - off);
-      c.copy(out, off, 0, k);
-      off += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    return out;
   }
 }

@@ -8,7 +8,8 @@ import { Packr, Unpackr } from 'msgpackr';
 export const ValueFlags = { Raw: 0, Msgpack: 1, Integer: 2, Utf8: 3 } as const;
 
 const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+// copyBuffers: a decoded value is the caller's own (see decodeValue).
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 
 export interface EncodedValue { bytes: Buffer; flags: number }
 
@@ -20,12 +21,17 @@ export function encodeValue(v: unknown): EncodedValue {
   return { bytes: packr.pack(v), flags: ValueFlags.Msgpack };
 }
 
+/**
+ * The value a client hands its caller. It never shares memory with `bytes`, which may be a view
+ * into a whole socket chunk (the client decodes replies in place): strings and numbers are copies
+ * by nature, raw bytes are copied into a pooled buffer, and buffers inside msgpack get their own.
+ */
 export function decodeValue(bytes: Uint8Array, flags: number): unknown {
   switch (flags) {
     case ValueFlags.Msgpack: return unpackr.unpack(bytes);
-    case ValueFlags.Utf8: return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    case ValueFlags.Utf8: return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
     case ValueFlags.Integer: return Number(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
-    default: return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    default: return Buffer.from(bytes);
   }
 }
 

@@ -15,8 +15,8 @@ const samples: Frame[] = [
   { kind: 3, push: 2, body: { epoch: 4, members: [] } },
 ];
 
-function decodeAll(bytes: Buffer, splits: number[]): { frames: Frame[]; error?: string } {
-  const d = new FrameDecoder(MAX);
+function decodeAll(bytes: Buffer, splits: number[], copyBuffers = true): { frames: Frame[]; error?: string } {
+  const d = new FrameDecoder(MAX, { copyBuffers });
   const frames: Frame[] = [];
   let at = 0;
   for (const cut of [...splits.filter((s) => s > 0 && s < bytes.length).sort((a, b) => a - b), bytes.length]) {
@@ -61,14 +61,28 @@ describe('frame codec', () => {
 
   it('decode(encode(x)) = x across arbitrary chunk splits', () => {
     fc.assert(
-      fc.property(fc.array(arbFrame, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(4000), { maxLength: 12 }), (frames, splits) => {
+      fc.property(fc.array(arbFrame, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(4000), { maxLength: 12 }), fc.boolean(), (frames, splits, copy) => {
         const bytes = Buffer.concat(frames.map(encodeFrame));
-        const r = decodeAll(bytes, splits);
+        const r = decodeAll(bytes, splits, copy);
         expect(r.error).toBeUndefined();
         expect(r.frames).toEqual(frames);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('splits every byte apart: one-byte chunks decode the same frames', () => {
+    const bytes = Buffer.concat(samples.map(encodeFrame));
+    expect(decodeAll(bytes, Array.from({ length: bytes.length }, (_x, i) => i)).frames).toEqual(samples);
+  });
+
+  it('copies binary fields out of the chunk unless told not to', () => {
+    const chunk = encodeFrame({ kind: 1, id: 8, result: Buffer.from('value') });
+    const copied = (new FrameDecoder(MAX).push(chunk).frames[0] as { result: Buffer }).result;
+    const shared = (new FrameDecoder(MAX, { copyBuffers: false }).push(chunk).frames[0] as { result: Buffer }).result;
+    chunk.fill(0x78, chunk.length - 5);
+    expect(copied.toString()).toBe('value');
+    expect(shared.toString()).toBe('xxxxx');
   });
 
   it('rejects a declared length over the limit from the header alone', () => {
