@@ -45,11 +45,7 @@ export class NearCache {
     if (e === undefined) return undefined;
     if (e.expiresAt <= now) { this.removeEntry(part!, e, 'expire'); return undefined; }
     if (!e.stream.readable(now)) return undefined;
-    // Lazy promotion: an entry used again within the last quarter of the partition's uses is near
-    // the head already; relinking it on every hit would cost more than the hit itself (the list
-    // nodes are scattered in memory). Eviction order stays LRU within that quarter.
-    if (++this.useTick - e.usedAt > part!.size >> 2) part!.touch(e);
-    e.usedAt = this.useTick;
+    e.usedAt = ++this.useTick; // no relinking: eviction gives it its second chance (LruPartition)
     return e;
   }
 
@@ -72,8 +68,7 @@ export class NearCache {
     stream.entries.add(e);
     this.entries++;
     this.bytes += bytes;
-    while (part.overBounds() && part.tail !== null && part.tail !== e) this.removeEntry(part, part.tail, 'evict');
-    while ((this.entries > this.b.maxEntries || this.bytes > this.b.maxBytes) && this.evictGlobal(e));
+    this.evict(part, e);
     return true;
   }
 
@@ -94,9 +89,18 @@ export class NearCache {
     e.seq = seq;
     e.usedAt = ++this.useTick;
     part.touch(e);
-    while (part.overBounds() && part.tail !== null && part.tail !== e) this.removeEntry(part, part.tail, 'evict');
-    while ((this.entries > this.b.maxEntries || this.bytes > this.b.maxBytes) && this.evictGlobal(e));
+    this.evict(part, e);
     return true;
+  }
+
+  /** Brings `part` and the whole cache back within their bounds, never evicting `keep`. */
+  private evict(part: LruPartition, keep: L1Entry): void {
+    while (part.overBounds()) {
+      const v = part.victim(keep);
+      if (v === null) break;
+      this.removeEntry(part, v, 'evict');
+    }
+    while ((this.entries > this.b.maxEntries || this.bytes > this.b.maxBytes) && this.evictGlobal(keep));
   }
 
   /** `key` changed to `version` (0: gone): drop the entry unless it already holds that version or newer. */
@@ -143,7 +147,7 @@ export class NearCache {
   private evictGlobal(keep: L1Entry): boolean {
     let victim: L1Entry | undefined;
     for (const part of this.parts.values()) {
-      const t = part.tail === keep ? keep.prev : part.tail;
+      const t = part.victim(keep);
       if (t !== null && (victim === undefined || t.usedAt < victim.usedAt)) victim = t;
     }
     if (victim === undefined) return false;

@@ -26,6 +26,25 @@ describe('NearCache', () => {
     expect(s.entries.size).toBe(3);
   });
 
+  it('gives every entry read since it was linked one second chance, in link order (CLOCK)', () => {
+    const c = new NearCache(bounds({ maxEntries: 4, maxEntriesPerNamespace: 4 }));
+    const s = synced();
+    for (const k of ['a', 'b', 'c', 'd']) c.store(k, k, 1, 1, 1e9, s, 0);
+    // a and c read; b and d never: b (older) goes, then d; a and c were moved to the head once.
+    c.lookup('c', 1);
+    c.lookup('a', 1);
+    c.store('e', 'e', 1, 1, 1e9, s, 0);
+    expect([...c.all()].map((e) => e.key).sort()).toEqual(['a', 'c', 'd', 'e']);
+    c.store('f', 'f', 1, 1, 1e9, s, 0);
+    expect([...c.all()].map((e) => e.key).sort()).toEqual(['a', 'c', 'e', 'f']);
+    // Their chance is spent: a went back to the head when e came in, c when f did, so e goes, then a.
+    c.store('g', 'g', 1, 1, 1e9, s, 0);
+    expect([...c.all()].map((e) => e.key).sort()).toEqual(['a', 'c', 'f', 'g']);
+    c.store('h', 'h', 1, 1, 1e9, s, 0);
+    expect([...c.all()].map((e) => e.key).sort()).toEqual(['c', 'f', 'g', 'h']);
+    expect(c.dropped.evict).toBe(4);
+  });
+
   it('is bounded by bytes (key, value and overhead)', () => {
     const per = ENTRY_OVERHEAD_BYTES + 2 + 100;
     const c = new NearCache(bounds({ maxEntries: 100, maxEntriesPerNamespace: 100, maxBytes: per * 2 + 10 }));
