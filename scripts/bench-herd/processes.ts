@@ -1,12 +1,11 @@
 /** Child processes of the thundering-herd benchmark: the three nodes (compiled) and the client workers (ts-node). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const ROOT = resolve(__dirname, '..', '..');
-const NODE_ENTRY = join(ROOT, 'packages', 'test-utils', 'dist', 'node-process-entry.js');
+const CLI = join(ROOT, 'packages', 'cli', 'bin', 'corral.js');
 const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
 const env = { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.test.json'), TS_NODE_TRANSPILE_ONLY: 'true' };
 
@@ -38,15 +37,7 @@ function spawnProc(name: string, argv: string[]): Proc {
 }
 
 /** Measuring yesterday's code would be worse than not measuring: the build must be newer than the sources. */
-export function assertBuilt(): void {
-  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true })
-    .reduce((t, e) => Math.max(t, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-  for (const pkg of ['protocol', 'ring', 'coordinator', 'server', 'client', 'test-utils']) {
-    const info = join(ROOT, 'packages', pkg, 'dist', '.tsbuildinfo');
-    if (!existsSync(info) || newest(join(ROOT, 'packages', pkg, 'src')) > statSync(info).mtimeMs)
-      throw new Error(`packages/${pkg}/dist is missing or older than its sources: run \`npm run build\` first`);
-  }
-}
+export { assertCliBuilt as assertBuilt } from '../../packages/test-utils/src/node-process';
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -65,7 +56,7 @@ export const logMsg = (msg: string) => (l: string) => l.includes(`"msg":"${msg}"
  */
 export async function startCluster(ports: number[], snapshotDir: string | undefined, graceMs: number): Promise<{ nodes: Proc[]; restored: number }> {
   const addr = (p: number) => `127.0.0.1:${p}`;
-  const nodes = ports.map((p) => spawnProc(`node ${p}`, [NODE_ENTRY, '--host', '127.0.0.1', '--port', String(p), '--shutdown-grace', `${graceMs}ms`,
+  const nodes = ports.map((p) => spawnProc(`node ${p}`, [CLI, 'node', 'start', '--host', '127.0.0.1', '--port', String(p), '--shutdown-grace', `${graceMs}ms`,
     '--peers', ports.filter((q) => q !== p).map(addr).join(','), ...(snapshotDir ? ['--snapshot-file', join(snapshotDir, `node-${p}.snap`)] : [])]));
   await Promise.all(nodes.map((n) => n.waitFor(logMsg('node_listening'))));
   let restored = 0;

@@ -35,7 +35,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 it('90 % of reads on one key: once hot, its reads are spread over every node', async () => {
   assertClientBuilt();
-  cluster = await spawnProcessCluster(3, ['--shutdown-grace', '200ms', '--config-json', JSON.stringify({ hotKeys: { threshold: 1_000, halfLifeMs: 1_000 } })]);
+  cluster = await spawnProcessCluster(3, ['--shutdown-grace', '200ms', '--hot-key-threshold', '1000', '--hot-key-half-life', '1s']);
   const seeds = cluster.seeds;
   for (let i = 0; i < 4; i++) clients.push(await Corral.connect({ seeds, timeoutMs: 5_000, hotKeys: true }));
   const [first] = clients;

@@ -21,6 +21,27 @@ export const asInt = wrap((s: string) => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`"${s}" is not a non-negative integer`);
   return n;
 });
+/** The same parse, refusing 0: for settings where 0 would not mean "off" but "nothing works". */
+export const positive = (parse: (s: string) => number) => (value: string): number => {
+  const n = parse(value);
+  if (!(n > 0)) throw new InvalidArgumentError(`"${value}" must be more than 0`);
+  return n;
+};
+export const asFraction = wrap((s: string) => {
+  const n = Number(s);
+  if (!(n > 0 && n <= 1)) throw new Error(`"${s}" is not a fraction in (0, 1]`);
+  return n;
+});
+export const asJsonObject = wrap((s: string) => {
+  const v: unknown = JSON.parse(s);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object, e.g. \'{"expiryIntervalMs":50}\'');
+  return v as Record<string, unknown>;
+});
+/** Milliseconds the way --help shows a default duration: 100ms, 1s, 5m, 1h. */
+export function formatMs(ms: number): string {
+  for (const [unit, n] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms >= n && ms % n === 0) return `${ms / n}${unit}`;
+  return `${ms}ms`;
+}
 export const asPort = wrap((s: string) => {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`"${s}" is not a port (0..65535)`);

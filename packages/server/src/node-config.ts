@@ -5,6 +5,10 @@ import type { HotKeyConfig } from './hotkeys/hot-key-config';
 import type { InvalidationConfig } from './invalidation/invalidation-config';
 import type { SnapshotMode } from './snapshot/snapshot-format';
 
+// The invalidation and hot-key settings are part of NodeConfig: `corral node start` shows their defaults.
+export { defaultInvalidationConfig, type InvalidationConfig } from './invalidation/invalidation-config';
+export { defaultHotKeyConfig, type HotKeyConfig } from './hotkeys/hot-key-config';
+
 /**
  * Everything a cache node can be told. All fields are optional in `CacheNode.start`. The limits
  * come from the protocol's DefaultLimits; `idleTimeoutMs: 0` means never close idle connections.

@@ -3,7 +3,7 @@ import { RawConnection, spawnNodeProcess, type NodeProcess } from '@corral/test-
 
 /**
  * A real node process with --max-memory 32mb takes 3× that in writes. Runs the built dist/ code:
- * `npx tsc -b packages/test-utils` first (`npm test` does).
+ * `npx tsc -b` first (`npm test` does).
  *
  * Measured RSS (Node 20.20, x64; baseline after start ~55 MiB), after writing 96 MiB of values:
  *   value size   keys kept   RSS      over baseline

@@ -1,7 +1,7 @@
 import { encodeRequest, Ops, type Frame } from '@corral/protocol';
 import { RawConnection, spawnNodeProcess } from '@corral/test-utils';
 
-/** SIGTERM on a real node process. Runs the built dist/ code (`npx tsc -b packages/test-utils`). */
+/** SIGTERM on a real node process. Runs the built dist/ code through `corral node start` (`npx tsc -b`). */
 describe('graceful shutdown of a node process', () => {
   test('requests in flight when SIGTERM arrives are all answered, and the exit code is 0', async () => {
     const proc = await spawnNodeProcess(['--shutdown-grace', '10s']);

@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 async function start(args: string[], env?: NodeJS.ProcessEnv): Promise<NodeProcess> {
-  const p = await spawnNodeProcess(['--shutdown-grace', '2s', '--no-gossip', ...args], { via: 'cli', ...(env && { env }) });
+  const p = await spawnNodeProcess(['--shutdown-grace', '2s', ...args], env && { env });
   procs.push(p);
   return p;
 }

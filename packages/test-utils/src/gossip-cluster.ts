@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO_ROOT, spawnNodeProcess, type NodeProcess } from './node-process';
+import { assertCliBuilt, CLI_BIN, spawnNodeProcess, type NodeProcess } from './node-process';
 import { RawConnection } from './raw-connection';
 
 /**
@@ -32,8 +30,7 @@ export interface GossipNode {
 
 /** Starts one gossiping node on `host` (ports picked by the OS), joining through `seeds` when given. */
 export async function spawnGossipNode(host: string, seeds: string[] = [], args: string[] = []): Promise<GossipNode> {
-  assertCliBuilt();
-  const proc = await spawnNodeProcess([...fastGossipArgs(), ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []), ...args], { host, via: 'cli' });
+  const proc = await spawnNodeProcess([...fastGossipArgs(), ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []), ...args], { host, gossip: true });
   const listening = await proc.waitForLog((l) => l['msg'] === 'node_listening');
   const gossipAddr = listening['gossipAddr'];
   if (typeof gossipAddr !== 'string') throw new Error(`node on ${host} does not gossip: ${JSON.stringify(listening)}`);
@@ -76,13 +73,11 @@ export async function askNode(id: string, op: Parameters<RawConnection['call']>[
 
 export interface CliResult { code: number | null; stdout: string; stderr: string; ms: number }
 
-const CLI_JS = join(REPO_ROOT, 'packages', 'cli', 'bin', 'corral.js');
-
 /** Runs the real `corral` CLI (compiled dist/) and collects its output; killed after `timeoutMs`. */
 export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
   assertCliBuilt();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI_JS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -102,24 +97,4 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
-}
-
-/** These tests run the compiled CLI and node: fail loudly instead of testing yesterday's build. */
-function assertCliBuilt(): void {
-  for (const pkg of ['protocol', 'ring', 'coordinator', 'server', 'client', 'cli']) {
-    const dir = join(REPO_ROOT, 'packages', pkg);
-    const info = join(dir, 'dist', '.tsbuildinfo');
-    if (!existsSync(info) || newestMtime(join(dir, 'src')) > statSync(info).mtimeMs)
-      throw new Error(`packages/${pkg}/src changed after its last build: run \`npx tsc -b\` first`);
-  }
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  if (!existsSync(dir)) return newest;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
 }

@@ -5,10 +5,14 @@ import { createInterface } from 'node:readline';
 
 export interface SpawnNodeOptions {
   host?: string;
-  /** 'entry' (default): test-utils' own entry, independent of the CLI. 'cli': `corral node start`. */
-  via?: 'entry' | 'cli';
+  /**
+   * Gossip, as `corral node start` does by default. Off unless asked (`--no-gossip` is passed): a
+   * lone node or a static --peers cluster is what most tests want, without a gossip socket.
+   */
+  gossip?: boolean;
   /** How long to wait for the node_listening line. */
   startTimeoutMs?: number;
+  /** Added to the environment (CORRAL_* twins of node flags included); see nodeEnv for what is inherited. */
   env?: NodeJS.ProcessEnv;
   /** Flags for node itself, e.g. ['--max-old-space-size=128']. */
   execArgv?: string[];
@@ -30,22 +34,24 @@ export interface NodeProcess {
 }
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-const ENTRY_JS = join(REPO_ROOT, 'packages', 'test-utils', 'dist', 'node-process-entry.js');
-const CLI_JS = join(REPO_ROOT, 'packages', 'cli', 'bin', 'corral.js');
+/**
+ * The `corral` CLI's bin. test-utils uses it only at run time, by path: no package dependency and
+ * no TS project reference on @corral/cli (whose own tests use test-utils).
+ */
+export const CLI_BIN = join(REPO_ROOT, 'packages', 'cli', 'bin', 'corral.js');
 
 /**
- * Spawns a real node process listening on `host`:0 and waits for its node_listening log line.
- * `args` are `corral node start` style flags (e.g. ['--max-memory', '32mb']). The process runs the
- * compiled dist/ code: build first with `npx tsc -b packages/test-utils` (`npm test` does).
+ * Spawns `corral node start --host <host> --port 0 [--no-gossip] ...args` (the compiled CLI, so
+ * the flags are exactly the CLI's, parsed by it) and waits for its node_listening log line. Later
+ * flags win, e.g. ['--port', '7071']. NodeConfig fields that have no flag go in
+ * `['--config-json', JSON.stringify({ invalidation: { testHooks: true } })]`. Build first:
+ * `npx tsc -b` (`npm test` does).
  */
 export async function spawnNodeProcess(args: string[] = [], opts: SpawnNodeOptions = {}): Promise<NodeProcess> {
   const host = opts.host ?? '127.0.0.1';
-  const via = opts.via ?? (process.env['CORRAL_SPAWN_VIA'] === 'cli' ? 'cli' : 'entry');
-  const script = via === 'cli' ? CLI_JS : ENTRY_JS;
-  if (via === 'entry') assertBuilt();
-  else if (!existsSync(CLI_JS)) throw new Error(`${CLI_JS} does not exist yet; use via: 'entry'`);
-  const argv = [...(opts.execArgv ?? []), script, ...(via === 'cli' ? ['node', 'start'] : []), '--host', host, '--port', '0', ...args];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  assertCliBuilt();
+  const argv = [...(opts.execArgv ?? []), CLI_BIN, 'node', 'start', '--host', host, '--port', '0', ...(opts.gossip ? [] : ['--no-gossip']), ...args];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: nodeEnv(opts.env) });
 
   const stdoutLines: string[] = [];
   const stderrLines: string[] = [];
@@ -92,14 +98,27 @@ export async function spawnNodeProcess(args: string[] = [], opts: SpawnNodeOptio
   };
 }
 
-/** Fails loudly instead of testing yesterday's code: each package's build must be newer than its sources. */
-function assertBuilt(): void {
-  if (!existsSync(ENTRY_JS)) throw new Error(`${ENTRY_JS} is missing: run \`npx tsc -b packages/test-utils\` first`);
-  for (const pkg of ['protocol', 'server', 'test-utils']) {
+/**
+ * The test's environment without its CORRAL_* variables, then `extra`. Every node flag has a
+ * CORRAL_* twin: a developer's exported CORRAL_ADMIN_TOKEN or CORRAL_PORT must not change the
+ * node a test starts. CORRAL_LOG_LEVEL is kept, for debugging a test.
+ */
+function nodeEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(([k]) => !k.startsWith('CORRAL_') || k === 'CORRAL_LOG_LEVEL');
+  return { ...Object.fromEntries(inherited), ...extra };
+}
+
+/**
+ * The CLI and node run the compiled dist/: fail loudly instead of testing yesterday's code. Each
+ * package behind `corral node start` must have been built after its sources last changed.
+ */
+export function assertCliBuilt(): void {
+  if (!existsSync(CLI_BIN)) throw new Error(`${CLI_BIN} is missing`);
+  for (const pkg of ['protocol', 'ring', 'coordinator', 'server', 'client', 'cli']) {
     const dir = join(REPO_ROOT, 'packages', pkg);
     const info = join(dir, 'dist', '.tsbuildinfo');
     if (!existsSync(info) || newestMtime(join(dir, 'src')) > statSync(info).mtimeMs)
-      throw new Error(`packages/${pkg}/src changed after its last build: run \`npx tsc -b packages/test-utils\``);
+      throw new Error(`packages/${pkg}/src changed after its last build: run \`npx tsc -b\` first`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { DefaultLimits, formatBytes } from '@corral/protocol';
-import { GOSSIP_PORT_OFFSET, runNode, type GossipConfig, type NodeConfig } from '@corral/server';
-import { asBytes, asDuration, asInt, asPort, envOption, parseAddress } from '../options';
+import { defaultHotKeyConfig, defaultInvalidationConfig, GOSSIP_PORT_OFFSET, runNode, type GossipConfig, type NodeConfig } from '@corral/server';
+import { asBytes, asDuration, asFraction, asInt, asJsonObject, asPort, envOption, formatMs, parseAddress, positive } from '../options';
 
 interface NodeStartFlags {
   host: string; port: number; maxMemory: number; maxKey: number; maxValue: number; maxFrame: number;
@@ -13,12 +13,19 @@ interface NodeStartFlags {
   retransmitMult?: number; joinTimeout?: number;
   handoffBatchKeys?: number; handoffBatchSize?: number; handoffRate?: number; handoffReadThroughTimeout?: number; handoffIdleTimeout?: number;
   snapshotFile?: string; snapshotMode: 'keys' | 'entries'; snapshotMaxKeys: number;
+  invalidationLogEntries: number; invalidationLogSize: number; invalidationHeartbeat: number; trackingMaxKeys: number;
+  invalidationPushBacklog: number;
+  hotKeys: boolean; hotKeyThreshold: number; hotKeyHalfLife: number; hotKeyCoolFraction: number; hotKeyMaxKeys: number;
+  hotKeyMaxCounted: number; hotKeyMaxCopies: number; hotKeyMaxCopySize: number; hotKeyPeerTimeout: number;
+  configJson?: Record<string, unknown>;
 }
 
 const asPeerList = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean).map((x) => { parseAddress(x); return x; });
 
 export function nodeStartCommand(): Command {
   const L = DefaultLimits;
+  const I = defaultInvalidationConfig;
+  const H = defaultHotKeyConfig;
   return new Command('start')
     .description('start a cache node daemon in the foreground (SIGTERM/SIGINT shut it down gracefully)')
     .addOption(envOption('--host <addr>', 'address to bind; keep loopback unless the network is trusted', 'CORRAL_HOST').default('127.0.0.1'))
@@ -65,6 +72,24 @@ export function nodeStartCommand(): Command {
     .addOption(envOption('--snapshot-file <path>', 'on a graceful stop write the hottest keys here (atomically), and load them on start, so a planned restart is not cold; a corrupt file is logged and skipped', 'CORRAL_SNAPSHOT_FILE'))
     .addOption(envOption('--snapshot-mode <mode>', '"entries": keys with values, versions and remaining TTLs; "keys": key names only, for `corral warm --from-snapshot` to reload from the origin', 'CORRAL_SNAPSHOT_MODE').choices(['entries', 'keys']).default('entries'))
     .addOption(envOption('--snapshot-max-keys <n>', 'most keys in a snapshot: the hottest by LRU order', 'CORRAL_SNAPSHOT_MAX_KEYS').argParser(asInt).default(1_000_000))
+    // The invalidation stream behind client L1s (docs/l1.md#the-stream).
+    .addOption(envOption('--invalidation-log-entries <n>', 'changes kept in the invalidation log for replays (INVALIDATIONS_SINCE); an L1 client whose gap reaches back further drops everything it holds from this node', 'CORRAL_INVALIDATION_LOG_ENTRIES').argParser(positive(asInt)).default(I.logMaxEntries))
+    .addOption(envOption('--invalidation-log-size <size>', 'byte bound on the same log (keys may be long): the oldest changes go when either bound is reached', 'CORRAL_INVALIDATION_LOG_SIZE').argParser(positive(asBytes)).default(I.logMaxBytes, formatBytes(I.logMaxBytes)))
+    .addOption(envOption('--invalidation-heartbeat <duration>', 'every L1 subscriber hears from the node at least this often, even when nothing changed; clients drop the node\'s L1 entries after 3 silent periods, so this bounds how long a lost push goes unnoticed (shorter = fresher, more packets)', 'CORRAL_INVALIDATION_HEARTBEAT').argParser(positive(asDuration)).default(I.heartbeatMs, formatMs(I.heartbeatMs)))
+    .addOption(envOption('--invalidation-push-backlog <size>', 'unsent output at which a subscriber\'s invalidation pushes are skipped rather than buffered (it sees a gap and replays)', 'CORRAL_INVALIDATION_PUSH_BACKLOG').argParser(positive(asBytes)).default(I.pushBacklogBytes, formatBytes(I.pushBacklogBytes)))
+    .addOption(envOption('--tracking-max-keys <n>', 'L1 tracking mode: most keys remembered with the connections that read them; past it the oldest key is invalidated at its readers and forgotten', 'CORRAL_TRACKING_MAX_KEYS').argParser(positive(asInt)).default(I.maxTrackedKeys))
+    // Hot keys: detected by read counts, copied to every node (docs/l1.md#hot-keys).
+    .addOption(envOption('--no-hot-keys', 'do not count reads, detect hot keys or copy them to the other nodes', 'CORRAL_NO_HOT_KEYS'))
+    .addOption(envOption('--hot-key-threshold <n>', 'a key turns hot when its decayed read count reaches this (+1 per read, halved every --hot-key-half-life: a steady r reads/s settles at about 1.44 x r x half-life in seconds)', 'CORRAL_HOT_KEY_THRESHOLD').argParser(positive(asInt)).default(H.threshold))
+    .addOption(envOption('--hot-key-half-life <duration>', 'read counts halve every this long (longer = bursts count for longer, hot keys cool more slowly)', 'CORRAL_HOT_KEY_HALF_LIFE').argParser(positive(asDuration)).default(H.halfLifeMs, formatMs(H.halfLifeMs)))
+    .addOption(envOption('--hot-key-cool-fraction <fraction>', 'a hot key cools once its count (reads here plus reads its copies served) falls below threshold x this; in (0, 1]', 'CORRAL_HOT_KEY_COOL_FRACTION').argParser(asFraction).default(H.coolFraction))
+    .addOption(envOption('--hot-key-max-keys <n>', 'most keys this node keeps hot (copied to every node) at once; further crossings are only logged', 'CORRAL_HOT_KEY_MAX_KEYS').argParser(positive(asInt)).default(H.maxHotKeys))
+    .addOption(envOption('--hot-key-max-counted <n>', 'keys whose reads are counted at once; past it the coldest are swept out', 'CORRAL_HOT_KEY_MAX_COUNTED').argParser(positive(asInt)).default(H.maxCounted))
+    .addOption(envOption('--hot-key-max-copies <n>', 'most copies of other owners\' hot keys this node holds', 'CORRAL_HOT_KEY_MAX_COPIES').argParser(positive(asInt)).default(H.maxCopies))
+    .addOption(envOption('--hot-key-max-copy-size <size>', 'bytes those copies may take; they are kept apart from the store, on top of --max-memory', 'CORRAL_HOT_KEY_MAX_COPY_SIZE').argParser(positive(asBytes)).default(H.maxCopyBytes, formatBytes(H.maxCopyBytes)))
+    .addOption(envOption('--hot-key-peer-timeout <duration>', 'timeout of node-to-node hot-key requests (HOT_SYNC, fetching a copy, replays)', 'CORRAL_HOT_KEY_PEER_TIMEOUT').argParser(positive(asDuration)).default(H.peerTimeoutMs, formatMs(H.peerTimeoutMs)))
+    // Escape hatch for NodeConfig fields without a flag (node-config.ts).
+    .addOption(envOption('--config-json <json>', 'advanced: NodeConfig fields that no flag sets, as a JSON object merged into the configuration (e.g. \'{"expiryIntervalMs":50}\'); a field a flag sets, given or by default, is refused: use the flag', 'CORRAL_CONFIG_JSON').argParser(asJsonObject))
     .action(async (f: NodeStartFlags) => {
       const config: Partial<NodeConfig> = {
         host: f.host, port: f.port, maxMemoryBytes: f.maxMemory,
@@ -81,10 +106,45 @@ export function nodeStartCommand(): Command {
           readThroughTimeoutMs: f.handoffReadThroughTimeout, idleTimeoutMs: f.handoffIdleTimeout,
         },
         snapshotFile: f.snapshotFile, snapshotMode: f.snapshotMode, snapshotMaxKeys: f.snapshotMaxKeys,
+        invalidation: {
+          logMaxEntries: f.invalidationLogEntries, logMaxBytes: f.invalidationLogSize, heartbeatMs: f.invalidationHeartbeat,
+          maxTrackedKeys: f.trackingMaxKeys, pushBacklogBytes: f.invalidationPushBacklog,
+        },
+        hotKeys: {
+          enabled: f.hotKeys, threshold: f.hotKeyThreshold, halfLifeMs: f.hotKeyHalfLife, coolFraction: f.hotKeyCoolFraction,
+          maxHotKeys: f.hotKeyMaxKeys, maxCounted: f.hotKeyMaxCounted, maxCopies: f.hotKeyMaxCopies, maxCopyBytes: f.hotKeyMaxCopySize,
+          peerTimeoutMs: f.hotKeyPeerTimeout,
+        },
       };
-      await runNode(config);
+      await runNode(withConfigJson(config, f.configJson));
     });
 }
+
+/**
+ * Merges --config-json into the configuration the flags made. The JSON may only add fields no flag
+ * set (nested objects merge field by field), so a flag, or its default, never silently overrides it
+ * and it never silently overrides a flag.
+ */
+export function withConfigJson(fromFlags: Partial<NodeConfig>, json: Record<string, unknown> | undefined): Partial<NodeConfig> {
+  if (json === undefined) return fromFlags;
+  const clashes: string[] = [];
+  const merge = (mine: Record<string, unknown>, theirs: Record<string, unknown>, path: string): Record<string, unknown> => {
+    const out = { ...mine };
+    for (const [k, v] of Object.entries(theirs)) {
+      const m = mine[k];
+      if (isPlainObject(m) && isPlainObject(v)) out[k] = merge(m, v, `${path}${k}.`);
+      else if (m !== undefined) clashes.push(`${path}${k}`);
+      else out[k] = v;
+    }
+    return out;
+  };
+  const merged = merge(fromFlags as Record<string, unknown>, json, '');
+  if (clashes.length > 0)
+    throw new Error(`--config-json sets ${clashes.join(', ')}, which ${clashes.length === 1 ? 'a flag sets' : 'flags set'} (given or by default): use the flag instead`);
+  return merged as Partial<NodeConfig>;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Gossip is the default way a cluster forms; a static --peers list or --no-gossip turns it off. */
 function gossipConfig(f: NodeStartFlags): GossipConfig | undefined {
