@@ -4,10 +4,12 @@
  *   - Corral with the L1 on (tracking mode, then broadcast mode),
  *   - Corral with the L1 off,
  *   - ioredis (auto-pipelining) against a local redis-server started here on a spare port.
- * Every system gets the same op sequence and the same closed loop (`--concurrency` ops in flight),
- * and prints ops/s, p50 and p99. Then the cost of each invalidation mode on the node
- * (bench-l1/invalidation-cost.ts). Processes: one Corral node, one redis-server, this one.
- *   npm run bench:l1 -- --duration 3000 --concurrency 256 --keys 100000 --runs 3
+ * Every system gets the same op sequence and the same closed loop, at each of `--concurrency`'s
+ * levels of ops in flight (1: a caller awaiting each call, as a request handler does; 256: a
+ * pipelined batch job), and prints ops/s, p50, p99 and the ratio to ioredis at the same level.
+ * Then the cost of each invalidation mode on the node (bench-l1/invalidation-cost.ts).
+ * Processes: one Corral node, one redis-server, this one.
+ *   npm run bench:l1 -- --duration 3000 --concurrency 1,16,256 --keys 100000 --runs 3
  */
 import { Command } from 'commander';
 import { createServer } from 'node:net';
@@ -20,7 +22,7 @@ import { ensureRedisTools, startRedisServer } from './bench/redis';
 import { measureInvalidationCost } from './bench-l1/invalidation-cost';
 import { seeded, writeMask, zipfSamples } from './bench-l1/zipf';
 
-interface Flags { duration: number; concurrency: number; keys: number; valueSize: number; runs: number; zipf: number; writes: number; l1Entries: number; skipRedis?: boolean; skipCost?: boolean }
+interface Flags { duration: number; concurrency: number[]; keys: number; valueSize: number; runs: number; zipf: number; writes: number; l1Entries: number; skipRedis?: boolean; skipCost?: boolean; only?: string }
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const ms = (us: number) => `${fmt(us / 1000, 3)} ms`;
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   const f = new Command()
     .description('L1 on/off vs ioredis + redis-server: Zipf read-heavy workload from one process')
     .option('--duration <ms>', 'time per run', Number, 4000)
-    .option('--concurrency <n>', 'ops in flight', Number, 256)
+    .option('--concurrency <list>', 'ops in flight: comma-separated levels, each measured for every system', (v: string) => v.split(',').map(Number), [1, 16, 256])
     .option('--keys <n>', 'key space', Number, 100_000)
     .option('--value-size <bytes>', 'value size', Number, 100)
     .option('--runs <n>', 'runs per system (median printed)', Number, 3)
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
     .option('--l1-entries <n>', 'L1 maxEntries', Number, 100_000)
     .option('--skip-redis', 'no redis-server / ioredis')
     .option('--skip-cost', 'skip the tracking vs broadcast cost table')
+    .option('--only <text>', 'run only the Corral systems whose label contains this (e.g. tracking, off)')
     .parse().opts<Flags>();
   if (!f.skipRedis) ensureRedisTools();
   const random = seeded(42);
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
   const node = await spawnNodeProcess(['--max-memory', '1gb']);
   const seed = `${node.host}:${node.port}`;
   const redis = f.skipRedis ? undefined : await startRedisServer(await freePort());
-  const results: Array<[string, LoadResult, string]> = [];
+  const results: Array<[string, number, LoadResult, string]> = [];
   try {
     const loader = await Corral.connect({ seeds: [seed], timeoutMs: 30_000 });
     for (let i = 0; i < f.keys; i += 1000)
@@ -81,17 +84,20 @@ async function main(): Promise<void> {
     await loader.close();
 
     const corral = async (label: string, l1: false | 'tracking' | 'broadcast') => {
+      if (f.only !== undefined && !label.includes(f.only)) return;
       const c = await Corral.connect({ seeds: [seed], timeoutMs: 30_000, ...(l1 && { l1: { mode: l1, maxEntries: f.l1Entries, maxBytes: 512 * 1024 * 1024 } }) });
       const op = (i: number) => (writes[i & (SAMPLES - 1)] ? c.set(key(i), value) : c.get(key(i)));
       if (l1) await warmL1(c, f.keys);
-      await closedLoop(op, f.concurrency, Math.min(1000, f.duration)); // warm-up (JIT, connections)
-      const before = c.l1Stats();
-      const r = await medianOf(f.runs, () => closedLoop(op, f.concurrency, f.duration));
-      const s = c.l1Stats();
-      const hitRatio = s && before ? (s.hits - before.hits) / Math.max(1, s.hits - before.hits + s.misses - before.misses) : 0;
-      const note = s && before ? `L1 hit ratio ${(hitRatio * 100).toFixed(1)} %, fills refused ${fmt(s.fillsRefused - before.fillsRefused)}, gaps ${s.gapsDetected}` : '';
-      results.push([label, r, note]);
-      process.stderr.write(`  ${label}: ${fmt(r.opsPerSec)} ops/s, p99 ${ms(r.p99Us)} ${note}\n`);
+      for (const n of f.concurrency) {
+        await closedLoop(op, n, Math.min(1000, f.duration)); // warm-up (JIT, connections)
+        const before = c.l1Stats();
+        const r = await medianOf(f.runs, () => closedLoop(op, n, f.duration));
+        const s = c.l1Stats();
+        const hitRatio = s && before ? (s.hits - before.hits) / Math.max(1, s.hits - before.hits + s.misses - before.misses) : 0;
+        const note = s && before ? `L1 hit ratio ${(hitRatio * 100).toFixed(1)} %, fills refused ${fmt(s.fillsRefused - before.fillsRefused)}, gaps ${s.gapsDetected}` : '';
+        results.push([label, n, r, note]);
+        process.stderr.write(`  ${label} @${n}: ${fmt(r.opsPerSec)} ops/s, p99 ${ms(r.p99Us)} ${note}\n`);
+      }
       await c.close();
     };
     await corral('corral, L1 on (tracking)', 'tracking');
@@ -101,10 +107,12 @@ async function main(): Promise<void> {
       const io = new Redis({ port: redis.port, host: '127.0.0.1', enableAutoPipelining: true });
       for (let i = 0; i < f.keys; i += 1000) await io.mset(...Array.from({ length: Math.min(1000, f.keys - i) }, (_x, j) => [`key:${i + j}`, value]).flat());
       const op = (i: number) => (writes[i & (SAMPLES - 1)] ? io.set(key(i), value) : io.get(key(i)));
-      await closedLoop(op, f.concurrency, Math.min(1000, f.duration));
-      const r = await medianOf(f.runs, () => closedLoop(op, f.concurrency, f.duration));
-      results.push(['ioredis → redis-server', r, '']);
-      process.stderr.write(`  ioredis: ${fmt(r.opsPerSec)} ops/s, p99 ${ms(r.p99Us)}\n`);
+      for (const n of f.concurrency) {
+        await closedLoop(op, n, Math.min(1000, f.duration));
+        const r = await medianOf(f.runs, () => closedLoop(op, n, f.duration));
+        results.push(['ioredis → redis-server', n, r, '']);
+        process.stderr.write(`  ioredis @${n}: ${fmt(r.opsPerSec)} ops/s, p99 ${ms(r.p99Us)}\n`);
+      }
       io.disconnect();
     }
   } finally {
@@ -113,12 +121,14 @@ async function main(): Promise<void> {
     await redis?.stop();
   }
   console.log(`\nZipf(${f.zipf}) over ${fmt(f.keys)} keys, ${Math.round((1 - f.writes) * 100)} % GET / ${Math.round(f.writes * 100)} % SET, ${f.valueSize}-byte values, ` +
-    `${f.concurrency} ops in flight from one process, ${f.duration} ms per run, median of ${f.runs}\n`);
-  const base = results.find(([l]) => l.startsWith('ioredis'))?.[1];
+    `closed loop from one process, ${f.duration} ms per run, median of ${f.runs}; × ioredis is at the same ops in flight\n`);
   const w = Math.max(...results.map(([l]) => l.length));
-  console.log(`${'system'.padEnd(w)}  ${'ops/s'.padStart(12)}  ${'p50'.padStart(10)}  ${'p99'.padStart(10)}  ${'× ioredis'.padStart(9)}  notes`);
-  for (const [label, r, note] of results)
-    console.log(`${label.padEnd(w)}  ${fmt(r.opsPerSec).padStart(12)}  ${ms(r.p50Us).padStart(10)}  ${ms(r.p99Us).padStart(10)}  ${(base ? `${(r.opsPerSec / base.opsPerSec).toFixed(1)}×` : '–').padStart(9)}  ${note}`);
+  console.log(`${'system'.padEnd(w)}  ${'in flight'.padStart(9)}  ${'ops/s'.padStart(12)}  ${'p50'.padStart(10)}  ${'p99'.padStart(10)}  ${'× ioredis'.padStart(9)}  notes`);
+  for (const n of f.concurrency) {
+    const base = results.find(([l, c]) => l.startsWith('ioredis') && c === n)?.[2];
+    for (const [label, c, r, note] of results.filter(([, c]) => c === n))
+      console.log(`${label.padEnd(w)}  ${String(c).padStart(9)}  ${fmt(r.opsPerSec).padStart(12)}  ${ms(r.p50Us).padStart(10)}  ${ms(r.p99Us).padStart(10)}  ${(base ? `${(r.opsPerSec / base.opsPerSec).toFixed(1)}×` : '–').padStart(9)}  ${note}`);
+  }
   if (!f.skipCost) await measureInvalidationCost();
   process.exit(0);
 }
