@@ -13,6 +13,7 @@ import { FrameTransport, type TransportCounters } from './frame-transport';
 import { helloArgs, parseHello, type HelloReply, type NodeLimits } from './handshake';
 import { silentLogger, type Logger } from './logger';
 import { PendingRequest, type ExpiryReason } from './pending-request';
+import { DeadlineQueue } from './deadline-queue';
 
 export * from './connection-options';
 
@@ -64,6 +65,8 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
   private closePromise: Promise<void> | undefined;
   private resolveClose: (() => void) | undefined;
   private readonly expire = (req: PendingRequest, why: ExpiryReason): void => this.onExpire(req, why);
+  /** Every request's timeout, on one timer. */
+  private readonly deadlines = new DeadlineQueue<PendingRequest>(() => performance.now(), (req) => this.onExpire(req, 'timeout'));
 
   constructor(opts: NodeConnectionOptions) {
     super();
@@ -121,7 +124,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
         }
         this.offline.add(req);
       }
-      req.arm(opts.timeoutMs ?? this.timeoutMs, opts.signal, this.expire);
+      req.arm(opts.timeoutMs ?? this.timeoutMs, opts.signal, this.deadlines, this.expire);
       if (state === 'ready') this.write(this.transport!, req);
     });
   }

@@ -1,5 +1,6 @@
 import type { OpSpec, RequestMeta } from '@corral/protocol';
 import { watchAbort } from './abort-watch';
+import type { DeadlineQueue } from './deadline-queue';
 
 /** Why a request's own clock or signal ended it, as opposed to a reply or the connection. */
 export type ExpiryReason = 'timeout' | 'abort';
@@ -7,8 +8,9 @@ export type ExpiryReason = 'timeout' | 'abort';
 /**
  * One request from the caller's call to its settlement. Several parties race to settle it (its
  * reply, its timer, its AbortSignal, a dropped connection, close()); the first wins and the rest
- * are no-ops, which is what makes "the late reply is ignored" true. Settling also clears the
- * timer and stops watching the signal, so a long-lived AbortSignal is left as it was found.
+ * are no-ops, which is what makes "the late reply is ignored" true. Its timeout is kept by its
+ * connection's DeadlineQueue (no timer per request); settling tells the queue, and stops watching
+ * the signal, so a long-lived AbortSignal is left as it was found.
  */
 export class PendingRequest {
   /** The request id on the current connection; 0 while the request waits in the offline queue. */
@@ -17,8 +19,10 @@ export class PendingRequest {
   timeoutMs = 0;
   /** When it went on the wire (performance.now), to tell a wedged connection from a slow reply. */
   sentAt = 0;
+  /** When its timeout runs out (the queue's clock); set by the DeadlineQueue. */
+  deadline = 0;
   private done = false;
-  private timer: NodeJS.Timeout | undefined;
+  private deadlines: DeadlineQueue<PendingRequest> | undefined;
   private signal: AbortSignal | undefined;
   private unwatch: (() => void) | undefined;
 
@@ -33,11 +37,17 @@ export class PendingRequest {
   get settled(): boolean { return this.done; }
   get abortSignal(): AbortSignal | undefined { return this.signal; }
 
-  /** Starts the request's clock (0 = none) and watches its signal; `expire` decides the error. */
-  arm(timeoutMs: number, signal: AbortSignal | undefined, expire: (req: PendingRequest, why: ExpiryReason) => void): void {
+  /**
+   * Starts the request's clock (0 = none) in `deadlines`, whose expiry callback decides the timeout
+   * error, and watches its signal; `expire` decides the abort error.
+   */
+  arm(timeoutMs: number, signal: AbortSignal | undefined, deadlines: DeadlineQueue<PendingRequest>, expire: (req: PendingRequest, why: ExpiryReason) => void): void {
     if (this.done) return;
     this.timeoutMs = timeoutMs;
-    if (timeoutMs > 0) this.timer = setTimeout(() => expire(this, 'timeout'), timeoutMs);
+    if (timeoutMs > 0) {
+      this.deadlines = deadlines;
+      deadlines.add(this, timeoutMs);
+    }
     if (signal) {
       this.signal = signal;
       this.unwatch = watchAbort(signal, () => expire(this, 'abort'));
@@ -55,9 +65,9 @@ export class PendingRequest {
   private finish(): boolean {
     if (this.done) return false;
     this.done = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.deadlines?.settled(this.timeoutMs);
     this.unwatch?.();
-    this.timer = undefined;
+    this.deadlines = undefined;
     this.signal = undefined;
     this.unwatch = undefined;
     return true;
