@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawConnection, spawnNodeProcess, type NodeProcess } from '@corral/test-utils';
@@ -68,6 +68,18 @@ test('SIGTERM writes the hottest keys; a restart with the same file serves them 
   const after = (await c.call('SET', ['user:1', Buffer.from('new')])) as number;
   expect(after).toBeGreaterThan(Math.max(...versions.values()));
   c.close();
+
+  // The snapshot was used up by that load: a crash now (which writes nothing) restarts empty
+  // instead of bringing back values that may have changed since.
+  expect(existsSync(file)).toBe(false);
+  expect(existsSync(`${file}.loaded`)).toBe(true);
+  b.kill('SIGKILL');
+  await b.exited;
+  const d = await start(['--snapshot-file', file]);
+  await d.waitForLog((l) => l['msg'] === 'snapshot_missing');
+  const e = await RawConnection.connect(d.port);
+  expect(await e.call('GET', ['user:2'])).toBeNull();
+  e.close();
 });
 
 test('a corrupt snapshot never prevents a start: the node logs it, counts it and starts empty (CORRAL_SNAPSHOT_FILE)', async () => {

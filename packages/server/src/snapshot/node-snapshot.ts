@@ -1,3 +1,4 @@
+import { rename } from 'node:fs/promises';
 import type { Clock, Limits } from '@corral/protocol';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logger';
@@ -82,6 +83,7 @@ export class NodeSnapshot {
       }
       this.counts.ageMs = Math.round(ageMs);
       this.pending = dedupe(pending.reverse());
+      await this.consume();
       log.info({
         file: this.o.file, mode: snap.header.mode, writtenBy: snap.header.nodeId, records: snap.records, bytes: snap.bytes,
         entries: this.counts.entriesLoaded, keysPending: this.pending.length, expired: this.counts.expiredSkipped,
@@ -95,6 +97,19 @@ export class NodeSnapshot {
       this.counts.loadFailures++;
       this.failuresMetric?.inc();
       log.error({ err, file: this.o.file }, 'snapshot_load_failed');
+    }
+  }
+
+  /**
+   * A snapshot is used once: loaded, it becomes `<file>.loaded`, so a crash later (which writes
+   * nothing) does not bring its values back at the next start: by then they may be long
+   * overwritten. The keys still to reload are carried into the next snapshot by save().
+   */
+  private async consume(): Promise<void> {
+    try {
+      await rename(this.o.file, `${this.o.file}.loaded`);
+    } catch (err) {
+      this.o.log.warn({ err, file: this.o.file }, 'snapshot_consume_failed');
     }
   }
 
