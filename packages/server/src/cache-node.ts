@@ -185,7 +185,8 @@ export class CacheNode {
         host, port: this.config.respPort, backend: this.respBackend(), logger: this.log,
         limits: { maxBulkBytes: this.config.maxValueBytes, maxArgs: 1024 * 1024, maxInlineBytes: 64 * 1024 },
         maxConnections: this.config.maxConnections, idleTimeoutMs: this.config.idleTimeoutMs,
-        outputBufferHardBytes: this.config.outputBufferHardBytes,
+        outputBufferSoftBytes: this.config.outputBufferSoftBytes, outputBufferHardBytes: this.config.outputBufferHardBytes,
+        outputBufferPauseMs: this.config.outputBufferPauseMs, onDrop: (reason) => this.metrics.connectionDropped(reason),
       });
     }
     const mport = this.config.metricsPort;

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { CommandExecutor } from './command-executor';
 import { newConnectionContext, type ConnectionContext } from './connection-context';
 import type { DropReason, NodeMetrics } from './node-metrics';
+import { ReadPause } from './read-pause';
 
 export interface ConnectionServices {
   executor: CommandExecutor;
@@ -42,8 +43,7 @@ export class NodeConnection {
   private queue: Array<RequestFrame | undefined> = [];
   private head = 0;
   private fatal: CorralError | undefined;
-  private readingPaused = false;
-  private stallTimer: NodeJS.Timeout | undefined;
+  private readonly readPause: ReadPause;
   private quietTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private draining = false;
@@ -57,13 +57,13 @@ export class NodeConnection {
   constructor(private readonly socket: Socket, id: number, private readonly svc: ConnectionServices) {
     this.ctx = newConnectionContext(id, `${socket.remoteAddress}:${socket.remotePort}`);
     this.decoder = new FrameDecoder(svc.limits.maxFrameBytes);
+    this.readPause = new ReadPause(socket, svc.limits.outputBufferPauseMs, () => this.drop('output_buffer_stalled'));
     this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
     socket.setNoDelay(true);
     socket.setTimeout(svc.limits.idleTimeoutMs, () => this.drop('idle'));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
-      // The client is reading: the stall clock measures time without progress, not time over soft.
-      if (this.readingPaused) this.armStallTimer();
+      this.readPause.progressed();
       this.pump();
     });
     socket.on('end', () => this.onPeerEnd());
@@ -199,43 +199,24 @@ export class NodeConnection {
     const w = this.socket.writableLength;
     if (w > hard) return this.drop('output_buffer_hard');
     if (w < soft && done) {
-      this.resumeReading();
+      this.readPause.resume(!this.fatal);
       if (this.draining && this.idle()) this.armQuiet();
       return;
     }
-    this.pauseReading();
+    this.readPause.pause();
     // 'drain' only comes after a write that returned false; otherwise look again ourselves.
     if (this.socket.writableNeedDrain || this.pumpTimer) return;
     this.pumpTimer = w >= soft ? setTimeout(() => this.pump(), CONGESTED_RECHECK_MS) : setImmediate(() => this.pump());
   }
 
-  private pauseReading(): void {
-    if (this.readingPaused) return;
-    this.readingPaused = true;
-    this.socket.pause();
-    this.armStallTimer();
-  }
-
-  private armStallTimer(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => this.drop('output_buffer_stalled'), this.svc.limits.outputBufferPauseMs);
-  }
-
-  private resumeReading(): void {
-    if (!this.readingPaused) return;
-    this.readingPaused = false;
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
-    if (!this.fatal) this.socket.resume();
-  }
 
   private onPeerEnd(): void {
     this.peerEnded = true;
-    if (this.head === this.queue.length && !this.readingPaused && this.parked === 0) this.finish();
+    if (this.head === this.queue.length && !this.readPause.paused && this.parked === 0) this.finish();
   }
 
   private idle(): boolean {
-    return this.head === this.queue.length && !this.readingPaused && this.socket.writableLength === 0 && this.parked === 0;
+    return this.head === this.queue.length && !this.readPause.paused && this.socket.writableLength === 0 && this.parked === 0;
   }
 
   private armQuiet(): void {
@@ -269,7 +250,7 @@ export class NodeConnection {
 
   private onClose(): void {
     this.isClosed = true;
-    clearTimeout(this.stallTimer);
+    this.readPause.dispose();
     this.clearQuiet();
     if (this.pumpTimer) { clearTimeout(this.pumpTimer as NodeJS.Timeout); clearImmediate(this.pumpTimer as NodeJS.Immediate); }
     this.queue = [];
