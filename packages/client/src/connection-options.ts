@@ -16,21 +16,23 @@ export type ConnectionState =
 export interface NodeAddress { host: string; port: number }
 
 export interface NodeConnectionOptions extends NodeAddress {
-  /** Sent in HELLO; shows up in the node's logs. */
+  /** Sent in HELLO; shows up in the node's logs. Corral's default: `corral-client:<pid>`. */
   name?: string;
-  /** The node's admin token, sent in HELLO. */
+  /** The node's admin token, sent in HELLO (needed for flush() when the node has one). */
   auth?: string;
-  /** Default per-request timeout in ms, from the call to the reply; 0 = none. */
+  /** Default per-request timeout in ms, from the call to the reply (default 1000); 0 = none. */
   timeoutMs?: number;
-  /** Bound on TCP connect + HELLO for each attempt. */
+  /** Bound on TCP connect + HELLO for each attempt (default 2000). */
   connectTimeoutMs?: number;
-  /** Bound on close(): past it the socket is destroyed and what is still in flight is rejected. */
+  /** Bound on close() (default 2000): past it the socket is destroyed and what is still in flight is rejected. */
   closeTimeoutMs?: number;
+  /** Reconnect backoff: full jitter under min(capMs, baseMs·2ⁿ) (default 50 ms, 2 s). */
   reconnect?: Partial<BackoffOptions>;
-  /** Requests made while not connected wait here, at most this many; 0 = fail them at once. */
+  /** Requests made while not connected wait here, at most this many (default 1000); 0 = fail them at once. */
   maxOfflineQueue?: number;
   /** Largest reply frame accepted. Larger than the node's request limit: one MGET reply carries many values. */
   maxReplyBytes?: number;
+  /** pino-shaped; nothing is logged without one. */
   logger?: Logger;
   /** For tests: the jitter source of the reconnect backoff. */
   random?: () => number;

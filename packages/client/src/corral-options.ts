@@ -1,36 +1,24 @@
 /** The options and events of Corral, kept apart from the calls that use them. */
 import type { Clock } from '@corral/protocol';
-import type { BackoffOptions } from './backoff';
 import type { BreakerOptions, BreakerStateChange } from './circuit-breaker';
-import type { Logger } from './logger';
 import type { HotKeyReadOptions, L1Options } from './l1/l1-options';
-import type { RequestOptions } from './node-connection';
+import type { NodeConnectionOptions, RequestOptions } from './node-connection';
 import type { NodeDownPolicy } from './route-choice';
 import type { CacheBreakerStateChange } from './stampede/cache-breaker';
 import type { StampedeOptions } from './stampede/get-or-set-options';
 import type { WriteBehindOptions } from './write/write-behind-queue';
 import type { TopologyMember } from './topology';
 
-export interface CorralOptions {
+/** Options every member connection gets as given (documented on NodeConnectionOptions). */
+type SharedConnectionOptions = Pick<NodeConnectionOptions,
+  'name' | 'auth' | 'timeoutMs' | 'connectTimeoutMs' | 'closeTimeoutMs' | 'reconnect' | 'maxOfflineQueue' | 'logger'>;
+
+export interface CorralOptions extends SharedConnectionOptions {
   /**
    * "host:port" of nodes to try, in order. The first that completes a handshake and answers
    * TOPOLOGY gives the cluster's members; the client then connects to each of them.
    */
   seeds: readonly string[];
-  /** Shows up in the node's logs. Default `corral-client:<pid>`. */
-  name?: string;
-  /** The node's admin token (needed for flush() when the node has one). */
-  auth?: string;
-  /** Default per-call timeout in ms (default 1000); 0 = none. */
-  timeoutMs?: number;
-  /** Bound on TCP connect + handshake, per attempt (default 2000). */
-  connectTimeoutMs?: number;
-  /** Bound on the graceful part of close() (default 2000). */
-  closeTimeoutMs?: number;
-  /** Reconnect backoff: full jitter under min(capMs, baseMs·2ⁿ) (default 50 ms, 2 s). */
-  reconnect?: Partial<BackoffOptions>;
-  /** Calls made while disconnected wait in a queue of at most this many (default 1000); 0 = fail fast. */
-  maxOfflineQueue?: number;
   /**
    * Each node's circuit breaker: open after `failureThreshold` consecutive connection errors or
    * timeouts (default 3), probe again after `openMs` (default 1000).
@@ -42,8 +30,6 @@ export interface CorralOptions {
    * 'fail-fast' rejects them with E_CIRCUIT_OPEN.
    */
   onNodeDown?: NodeDownPolicy;
-  /** pino-shaped; nothing is logged without one. */
-  logger?: Logger;
   /** For tests. */
   clock?: Clock;
   /** getOrSet defaults, the cache-level breaker and the origin limiter (stampede/). */
