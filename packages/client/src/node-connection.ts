@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import {
-  CorralError, FrameKind, HEADER_BYTES, MAX_REQUEST_ID, Ops, encodeRequest, type Frame, type OpSpec,
+  CorralError, FrameKind, HEADER_BYTES, MAX_REQUEST_ID, Ops, encodeRequest, type Frame, type OpSpec, type RequestMeta,
 } from '@corral/protocol';
 import { Backoff, DefaultBackoff } from './backoff';
 import {
@@ -221,7 +221,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     const id = this.nextId();
     let frame: Buffer;
     try {
-      frame = encodeRequest(id, req.op.code, req.args as unknown[], req.meta);
+      frame = encodeRequest(id, req.op.code, req.args as unknown[], writeMeta(req));
     } catch (e) {
       req.reject(clientError('E_BAD_ARGS', `${req.op.name}: arguments cannot be encoded: ${(e as Error).message}`, undefined, e));
       return;
@@ -385,4 +385,15 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     this.logger.warn({ node: this.label, code: (err as { code?: unknown }).code, err: err.message }, msg);
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
+}
+
+/**
+ * A write's meta carries the wall-clock time its caller stops waiting (the request's timeout, what
+ * is left of it for one that waited offline): a node that gets it later refuses it rather than
+ * apply a write the caller was told had failed (E_DEADLINE_PASSED). Reads need no deadline.
+ */
+function writeMeta(req: PendingRequest): RequestMeta | undefined {
+  if (!req.op.mutates || req.timeoutMs <= 0) return req.meta;
+  const deadline = Math.ceil(Date.now() + req.deadline - performance.now());
+  return req.meta === undefined ? { deadline } : { ...req.meta, deadline };
 }

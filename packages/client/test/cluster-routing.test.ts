@@ -161,7 +161,9 @@ describe('ClusterRouter against fake peers', () => {
     expect(await Promise.all(ks.map((k) => cache.get(k)))).toEqual(ks);
     const ring = fc.ring();
     for (const s of fc.seen) {
-      expect(s.meta).toEqual({ epoch: 1 });
+      // Writes also carry the caller's deadline (wall clock ms); reads only the epoch.
+      if (s.op === 'SET') expect(s.meta).toEqual({ epoch: 1, deadline: expect.any(Number) });
+      else expect(s.meta).toEqual({ epoch: 1 });
       for (const k of s.keys) expect(s.peer).toBe(ring.ownerOf(k));
     }
     for (const k of ks) expect(cache.ownerOf(k)).toBe(ring.ownerOf(k));

@@ -26,6 +26,7 @@ export const ErrorCodes = {
   E_LOCK_LOST: 'the fencing token is stale: the lock expired or was taken by someone else',
   E_RATE_LIMITED: 'too many attempts; slow down',
   E_INTERNAL: 'a bug in the node; the request was not applied, other requests are unaffected',
+  E_DEADLINE_PASSED: 'the request reached the node after the deadline its client set (clients set one on writes: the caller was already told it failed); it was not applied',
   // client-side codes (never sent on the wire)
   E_TIMEOUT: 'the request got no reply within its timeout',
   E_ABORTED: 'the request was aborted by its AbortSignal',

@@ -21,14 +21,18 @@ export const PushKind = {
 } as const;
 
 /**
- * Routing hints a cluster-aware client attaches to keyed requests. Without meta a node serves the
- * request from its own store (admin tools and tests ask a node directly that way).
+ * Hints a client attaches to requests. Without an epoch a node serves the request from its own
+ * store (admin tools and tests ask a node directly that way).
  *  - epoch: the ring epoch the client routed with; a node that does not own the key answers
  *    E_NOT_OWNER with its own epoch and the owner, so the client refreshes and retries once.
  *  - fallback: the owner is unreachable and this node serves as its gutter (no ownership check,
  *    short TTLs), as memcache's gutter pool does.
+ *  - deadline: wall-clock ms (Unix epoch) after which the client no longer waits for the reply.
+ *    A node refuses a write that reaches it later than that (plus its --deadline-grace for clock
+ *    skew) with E_DEADLINE_PASSED instead of applying it: the client already reported it failed,
+ *    and a write held up (a frozen node, a stalled socket) must not land after writes made since.
  */
-export interface RequestMeta { epoch?: number; fallback?: boolean }
+export interface RequestMeta { epoch?: number; fallback?: boolean; deadline?: number }
 export interface RequestFrame { kind: 0; id: number; op: number; args: unknown[]; meta?: RequestMeta }
 export interface ResponseFrame { kind: 1; id: number; result: unknown }
 export interface ErrorFrame { kind: 2; id: number; code: string; message: string; details?: Record<string, unknown> }
@@ -106,7 +110,7 @@ export function toFrame(a: unknown): Frame {
 
 function toRequestMeta(m: unknown): RequestMeta {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw badFrame('request meta is a map');
-  const { epoch, fallback } = m as Record<string, unknown>;
+  const { epoch, fallback, deadline } = m as Record<string, unknown>;
   const meta: RequestMeta = {};
   if (epoch !== undefined) {
     if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) throw badFrame('meta.epoch is an integer >= 0');
@@ -115,6 +119,10 @@ function toRequestMeta(m: unknown): RequestMeta {
   if (fallback !== undefined) {
     if (typeof fallback !== 'boolean') throw badFrame('meta.fallback is a bool');
     meta.fallback = fallback;
+  }
+  if (deadline !== undefined) {
+    if (typeof deadline !== 'number' || !Number.isSafeInteger(deadline) || deadline < 0) throw badFrame('meta.deadline is an integer >= 0 (Unix ms)');
+    meta.deadline = deadline;
   }
   return meta;
 }

@@ -111,7 +111,9 @@ export class CacheNode {
         ...snapshotHandlers(() => this.snapshot, config.maxFrameBytes),
       },
     });
-    this.services = { executor: this.executor, limits: config, metrics: this.metrics, log: this.log.child({ component: 'conn' }) };
+    this.services = {
+      executor: this.executor, limits: config, deadlineGraceMs: config.deadlineGraceMs, metrics: this.metrics, log: this.log.child({ component: 'conn' }),
+    };
     this.expiry = new ExpiryScheduler(this.store, config.expiryIntervalMs);
     this.peers = new PeerPool({ timeoutMs: config.forwardTimeoutMs, retryAfterMs: 500, maxFrameBytes: config.maxFrameBytes });
     // allowHalfOpen: a client that sends its last requests and then half-closes still gets the replies.

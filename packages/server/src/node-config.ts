@@ -48,6 +48,11 @@ export interface NodeConfig extends Limits {
   gutterTtlMs: number;
   /** Timeout for requests this node forwards to other nodes (RESP door). */
   forwardTimeoutMs: number;
+  /**
+   * How long past the deadline a client put on a write (request meta) the node still applies it:
+   * room for clock skew between clients and nodes. Later, the write is refused (E_DEADLINE_PASSED).
+   */
+  deadlineGraceMs: number;
   /** Membership by gossip (SWIM); absent = no gossip (a lone node, or a static --peers cluster). */
   gossip?: GossipConfig;
   /** Batching, throttling and read-through of key handoff when the ring changes (cluster/cluster-config.ts). */
@@ -75,6 +80,7 @@ export const defaultNodeConfig: Readonly<NodeConfig> = Object.freeze({
   expiryIntervalMs: 100,
   gutterTtlMs: 10_000,
   forwardTimeoutMs: 2_000,
+  deadlineGraceMs: 250,
   snapshotMode: 'entries',
   snapshotMaxKeys: 1_000_000,
 });
@@ -90,7 +96,7 @@ export function resolveNodeConfig(partial: Partial<NodeConfig> = {}): NodeConfig
     'outputBufferSoftBytes', 'outputBufferHardBytes', 'outputBufferPauseMs', 'expiryIntervalMs', 'gutterTtlMs', 'forwardTimeoutMs'] as const;
   for (const k of positive)
     if (!Number.isSafeInteger(c[k]) || c[k] <= 0) throw new RangeError(`${k} must be a positive integer, got ${String(c[k])}`);
-  for (const k of ['idleTimeoutMs', 'shutdownGraceMs'] as const)
+  for (const k of ['idleTimeoutMs', 'shutdownGraceMs', 'deadlineGraceMs'] as const)
     if (!Number.isSafeInteger(c[k]) || c[k] < 0) throw new RangeError(`${k} must be an integer >= 0, got ${String(c[k])}`);
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new RangeError(`port must be 0..65535, got ${c.port}`);
   if (c.metricsPort !== undefined && (!Number.isInteger(c.metricsPort) || c.metricsPort < 0 || c.metricsPort > 65535))

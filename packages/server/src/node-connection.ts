@@ -12,6 +12,8 @@ import { ReadPause } from './read-pause';
 export interface ConnectionServices {
   executor: CommandExecutor;
   limits: Limits;
+  /** How far past a write's deadline (request meta) it is still applied (clock skew). */
+  deadlineGraceMs: number;
   metrics: NodeMetrics;
   log: Logger;
 }
@@ -146,6 +148,8 @@ export class NodeConnection {
   }
 
   private reply(f: RequestFrame): Buffer {
+    const deadline = f.meta?.deadline;
+    if (deadline !== undefined && Date.now() > deadline + this.svc.deadlineGraceMs) return this.pastDeadline(f, deadline);
     try {
       const result = this.svc.executor.dispatch(f.op, f.args, this.ctx, f.meta);
       if (result instanceof Promise) {
@@ -159,6 +163,18 @@ export class NodeConnection {
       this.svc.log.error({ err: e, conn: this.ctx.id, op: f.op }, 'reply_encode_failed');
       return encodeError(f.id, new CorralError('E_INTERNAL'));
     }
+  }
+
+  /**
+   * The client stopped waiting for this write and told its caller it failed; it arrived late (this
+   * node was frozen, or the socket stalled), and applying it now could overwrite a write made since.
+   */
+  private pastDeadline(f: RequestFrame, deadline: number): Buffer {
+    this.svc.metrics.writePastDeadline();
+    const late = Date.now() - deadline;
+    this.svc.log.debug({ conn: this.ctx.id, op: f.op, lateMs: late }, 'write_past_deadline');
+    return encodeError(f.id, new CorralError('E_DEADLINE_PASSED', `the request arrived ${late} ms after its deadline (grace ${this.svc.deadlineGraceMs} ms); not applied`,
+      { lateMs: late, graceMs: this.svc.deadlineGraceMs }));
   }
 
   private encodeReply(id: number, result: unknown): Buffer {

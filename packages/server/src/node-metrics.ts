@@ -23,10 +23,11 @@ export class NodeMetrics implements OpObserver {
   private readonly dropped: Counter<'reason'>;
   private readonly badFrames: Counter;
   private readonly internalErrors: Counter;
+  private readonly pastDeadline: Counter;
   private openConnections = 0;
   /** Every request answered, ok or not: ops/s in `corral cluster status` comes from it. */
   opsTotal = 0;
-  private readonly counts = { connectionsOpened: 0, droppedConnections: 0, badFrames: 0, internalErrors: 0 };
+  private readonly counts = { connectionsOpened: 0, droppedConnections: 0, badFrames: 0, internalErrors: 0, writesPastDeadline: 0 };
 
   constructor(store: MemoryStore, private readonly log: Logger) {
     const registers = [this.registry];
@@ -53,6 +54,7 @@ export class NodeMetrics implements OpObserver {
     this.dropped = new Counter({ name: 'corral_dropped_connections_total', help: 'Connections the node closed on a client', labelNames: ['reason'], registers });
     this.badFrames = new Counter({ name: 'corral_bad_frames_total', help: 'Framing errors (connection closed)', registers });
     this.internalErrors = new Counter({ name: 'corral_internal_errors_total', help: 'Requests that hit a bug (E_INTERNAL)', registers });
+    this.pastDeadline = new Counter({ name: 'corral_writes_past_deadline_total', help: 'Writes refused because they arrived after their client\'s deadline (E_DEADLINE_PASSED)', registers });
   }
 
   /** Process-wide figures (RSS, GC, event loop); only for a node that owns its process. */
@@ -76,6 +78,7 @@ export class NodeMetrics implements OpObserver {
   connectionClosed(): void { this.openConnections--; }
   connectionDropped(reason: DropReason): void { this.counts.droppedConnections++; this.dropped.labels(reason).inc(); }
   badFrame(): void { this.counts.badFrames++; this.badFrames.inc(); }
+  writePastDeadline(): void { this.counts.writesPastDeadline++; this.pastDeadline.inc(); }
 
   /** The connection figures for STATS, so a client without Prometheus sees them too. */
   stats(): Record<string, number> {

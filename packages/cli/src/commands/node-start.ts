@@ -7,7 +7,7 @@ interface NodeStartFlags {
   host: string; port: number; maxMemory: number; maxKey: number; maxValue: number; maxFrame: number;
   maxConnections: number; idleTimeout: number; outputBufferSoft: number; outputBufferHard: number;
   outputBufferPause: number; adminToken?: string; metricsPort?: number; metricsHost: string; logLevel: string;
-  peers?: string[]; vnodes?: number; respPort?: number; gutterTtl: number; forwardTimeout: number; shutdownGrace: number;
+  peers?: string[]; vnodes?: number; respPort?: number; gutterTtl: number; forwardTimeout: number; deadlineGrace: number; shutdownGrace: number;
   gossip: boolean; seeds?: string[]; gossipPort?: number; advertiseHost?: string; clusterKey?: string;
   gossipInterval?: number; probeTimeout?: number; indirectProbes?: number; suspicionMult?: number; pushPullInterval?: number;
   retransmitMult?: number; joinTimeout?: number;
@@ -47,6 +47,7 @@ export function nodeStartCommand(): Command {
     .addOption(envOption('--resp-port <port>', 'serve the Redis-compatible (RESP2) door on this port; keys owned elsewhere are forwarded', 'CORRAL_RESP_PORT').argParser(asPort))
     .addOption(envOption('--gutter-ttl <duration>', 'TTL cap for writes this node takes while standing in for an unreachable owner', 'CORRAL_GUTTER_TTL').argParser(asDuration).default(10_000, '10s'))
     .addOption(envOption('--forward-timeout <duration>', 'timeout for requests forwarded to the owning node', 'CORRAL_FORWARD_TIMEOUT').argParser(asDuration).default(2_000, '2s'))
+    .addOption(envOption('--deadline-grace <duration>', 'clients put a deadline (their timeout, wall clock) on every write; a write that reaches this node later than that plus this grace is refused (E_DEADLINE_PASSED) instead of applied after writes made since: keep it above the clock skew between clients and nodes', 'CORRAL_DEADLINE_GRACE').argParser(asDuration).default(250, '250ms'))
     .addOption(envOption('--shutdown-grace <duration>', 'on SIGTERM, how long in-flight work may take before connections are cut', 'CORRAL_SHUTDOWN_GRACE').argParser(asDuration).default(5_000, '5s'))
     .addOption(envOption('--log-level <level>', 'pino log level: trace, debug, info, warn, error', 'CORRAL_LOG_LEVEL').default('info'))
     // Membership by gossip (see docs/operations.md for what each timing trades).
@@ -99,7 +100,7 @@ export function nodeStartCommand(): Command {
         outputBufferPauseMs: f.outputBufferPause, adminToken: f.adminToken,
         metricsPort: f.metricsPort, metricsHost: f.metricsHost, logLevel: f.logLevel,
         peers: f.peers, vnodes: f.vnodes, respPort: f.respPort, gutterTtlMs: f.gutterTtl,
-        forwardTimeoutMs: f.forwardTimeout, shutdownGraceMs: f.shutdownGrace, advertiseHost: f.advertiseHost,
+        forwardTimeoutMs: f.forwardTimeout, deadlineGraceMs: f.deadlineGrace, shutdownGraceMs: f.shutdownGrace, advertiseHost: f.advertiseHost,
         gossip: gossipConfig(f),
         handoff: {
           batchKeys: f.handoffBatchKeys, batchBytes: f.handoffBatchSize, maxBytesPerSec: f.handoffRate,
