@@ -8,6 +8,9 @@ import { MemberConnection } from './member-connection';
 import type { NodeConnection, NodeConnectionOptions, PushEvent } from './node-connection';
 import { chooseRoute, type NodeDownPolicy } from './route-choice';
 import { parseAddress } from './seeds';
+
+/** How long a call waits before asking again a node that answered E_NOT_OWNER from an older ring. */
+export const NODE_BEHIND_RETRY_MS = 50;
 import type { Route, Router } from './router';
 import { copyTopology, parseTopology, ringOf, type Topology, type TopologyMember } from './topology';
 
@@ -136,8 +139,9 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
   /**
    * Whether a failed keyed call is worth routing again (Corral does, once):
    *  - E_NOT_OWNER from a node with a newer ring: bring ours up to date (asking that node first: it
-   *    is the one known to have the newer view), then yes if the epoch moved. From a node that is
-   *    not ahead of the route's epoch it is surfaced: a retry would only ask the same question.
+   *    is the one known to have the newer view), then yes if the epoch moved. From a node with an
+   *    older ring: yes after NODE_BEHIND_RETRY_MS, the time gossip takes to bring it up. From a node
+   *    at the same epoch it is surfaced: the nodes disagree, and a retry would ask the same question.
    *  - E_NOT_CONNECTED (never sent) while the node's breaker is open: yes, to the fallback.
    */
   async shouldRetry(err: unknown, route: Route): Promise<boolean> {
@@ -146,7 +150,13 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
     if (err.code === 'E_NOT_CONNECTED') return !route.fallback && this.ring.size > 1 && !this.isUp(route.node);
     if (err.code !== 'E_NOT_OWNER') return false;
     const theirs = err.details?.['epoch'];
-    if (typeof theirs !== 'number' || theirs <= route.epoch) return false;
+    if (typeof theirs !== 'number' || theirs === route.epoch) return false;
+    if (theirs < route.epoch) {
+      // The node is behind us (it has not heard of the change our ring already has, e.g. a member
+      // that just came back): gossip brings it up in a few ms, so ask it again after a moment.
+      await new Promise((r) => setTimeout(r, NODE_BEHIND_RETRY_MS));
+      return true;
+    }
     // Calls sent under the old ring fail together: one refresh serves them all.
     if (this.epoch < theirs) await this.refresh(route.node);
     return this.epoch > route.epoch;

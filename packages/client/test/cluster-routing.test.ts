@@ -5,6 +5,7 @@ import { ClusterRouter, Corral, type CorralOptions } from '../src';
 import { dispatchMany, dispatchOne } from '../src/keyed-dispatch';
 import { chooseRoute } from '../src/route-choice';
 import type { Route } from '../src/router';
+import { NODE_BEHIND_RETRY_MS } from '../src/cluster-router';
 import type { Topology } from '../src/topology';
 import { FakeCluster } from './helpers/fake-cluster';
 import { eventually, within } from './helpers/util';
@@ -230,13 +231,30 @@ describe('ClusterRouter against fake peers', () => {
     expect(rejected.length).toBeGreaterThan(0);
   });
 
-  it('surfaces E_NOT_OWNER when the node is not ahead of the client', async () => {
+  it('surfaces E_NOT_OWNER from a node at the same epoch as the client (they disagree)', async () => {
     const fc = await cluster();
     const cache = await client(fc);
     const k = keys(50).find((x) => fc.ring().ownerOf(x) === fc.ids[1])!;
     fc.failWith.set(fc.ids[1]!, new CorralError('E_NOT_OWNER', 'no', { epoch: 1, owner: fc.ids[2] }));
     await expect(cache.get(k)).rejects.toMatchObject({ code: 'E_NOT_OWNER' });
     expect(fc.seen.filter((s) => s.op === 'GET')).toHaveLength(1);
+  });
+
+  it('asks a node that is behind the client again after a moment (it catches up by gossip), once', async () => {
+    const fc = await cluster();
+    const cache = await client(fc);
+    const [k, k2] = keys(80).filter((x) => fc.ring().ownerOf(x) === fc.ids[1]) as [string, string];
+    await cache.set(k, 'v');
+    fc.failWith.set(fc.ids[1]!, new CorralError('E_NOT_OWNER', 'behind', { epoch: 0, owner: fc.ids[2] }));
+    setTimeout(() => fc.failWith.delete(fc.ids[1]!), NODE_BEHIND_RETRY_MS / 2); // it caught up
+    const t0 = performance.now();
+    expect(await cache.get(k)).toBe('v');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(NODE_BEHIND_RETRY_MS - 5);
+    expect(fc.seen.filter((s) => s.op === 'GET' && s.keys.includes(k))).toHaveLength(2);
+    // Still behind after the wait: the second refusal reaches the caller.
+    fc.failWith.set(fc.ids[1]!, new CorralError('E_NOT_OWNER', 'behind', { epoch: 0, owner: fc.ids[2] }));
+    await expect(cache.get(k2)).rejects.toMatchObject({ code: 'E_NOT_OWNER' });
+    expect(fc.seen.filter((s) => s.op === 'GET' && s.keys.includes(k2))).toHaveLength(2);
   });
 
   it('retries only once when the refreshed ring still sends the key to a node that refuses it', async () => {
