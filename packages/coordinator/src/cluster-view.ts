@@ -39,8 +39,9 @@ export class ClusterView {
     for (const u of updates) this.apply(u);
   }
 
-  apply(u: Update): void {
+  apply(heard: Update): void {
     const { table, stats, queue, logger } = this.o;
+    const u = this.softened(heard);
     const result = table.apply(u);
     switch (result.kind) {
       case 'ignored':
@@ -61,9 +62,43 @@ export class ClusterView {
     }
   }
 
-  /** Merges a peer's full state from a push-pull exchange. */
+  /**
+   * Another member's `dead` verdict about a third member is taken as a suspicion: this node runs
+   * its own timer (and re-gossips the suspicion, not the verdict), and only that timer declares
+   * the member dead. A verdict can be stale: a member cut off by a partition declares everyone
+   * else dead, cannot send those updates to anyone, and sends them all with its first packets
+   * after the heal, before the members concerned have had a chance to refute. Applied as-is, they
+   * would take healthy members out of the rings of nodes that can see them perfectly well. A
+   * member that really is dead is declared so by every node's own timer within a suspicion
+   * timeout of hearing of it (as the suspicion itself spreads, so usually no later than before).
+   * About this node itself, and the node's own verdicts, nothing changes.
+   */
+  private softened(u: Update): Update {
+    if (u.kind !== 'dead' || u.from === this.o.selfId || u.id === this.o.selfId) return u;
+    return { kind: 'suspect', id: u.id, incarnation: u.incarnation, from: u.from };
+  }
+
+  /**
+   * Merges a peer's full state from a push-pull exchange.
+   *
+   * A node that holds every other member dead and hears from a peer was most likely the one cut
+   * off (a partition around it, a long freeze), not everyone else: members the peer holds alive
+   * or suspect at the very incarnation this node declared dead become suspect again here, with a
+   * fresh timer, instead of staying dead until each of them hears of the verdict and refutes. A
+   * suspect owns keys, so this node's ring goes straight back to the cluster's, rather than through
+   * one transitional ring per refutation, rings no other node uses, which it would route and hand
+   * off by and push to its clients meanwhile. A member that really died stays silent and is
+   * declared dead again when the timer runs out.
+   */
   merge(msg: PushPullMessage): void {
     const { table } = this.o;
+    if (table.size > 1 && table.countLive() === 1) {
+      for (const r of msg.members) {
+        if (r.state !== 'alive' && r.state !== 'suspect') continue;
+        const result = table.reconsider(r.id, r.incarnation);
+        if (result.kind === 'changed') this.onChanged(result.member, result.prev, result.visible, { kind: 'suspect', id: r.id, incarnation: r.incarnation, from: this.o.selfId });
+      }
+    }
     this.applyAll(updatesFromState(msg.members, msg.from, (id) => table.get(id) !== undefined));
   }
 

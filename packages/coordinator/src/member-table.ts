@@ -138,6 +138,17 @@ export class MemberTable {
     }
   }
 
+  /**
+   * Takes back this node's own verdict that `id` is dead (at `incarnation`): it becomes suspect,
+   * so it owns keys again and gets a fresh chance to refute. Only ClusterView.merge uses it, for
+   * a node that comes back from being cut off from everyone (see there).
+   */
+  reconsider(id: string, incarnation: number): ApplyResult {
+    const cur = this.entries.get(id);
+    if (!cur || id === this.selfId || cur.state !== 'dead' || cur.incarnation !== incarnation) return IGNORED;
+    return this.changeState(cur, 'suspect');
+  }
+
   /** Forgets dead and left members older than `ageMs`; returns their ids. */
   reap(ageMs: number): string[] {
     const cutoff = this.time.now() - ageMs;

@@ -165,3 +165,38 @@ test('both sides of a healed partition find each other again (push-pull with dea
   await waitFor(() => nodes.every((n) => n.aliveMembers().length === 3), 4 * t.pushPullIntervalMs + SLACK_MS, 'the healed partition to reconverge');
   expect(nodes.some((n) => n.stats().reconnects > 0)).toBe(true);
 });
+
+test('after a partition heals, the cut-off member neither kills members of the majority nor passes through partial views', async () => {
+  // While cut off, node-5 declares everyone dead; those verdicts sit in its gossip queue (it had
+  // nobody to send them to) and leave with its first packets after the heal. Applied as-is, they
+  // would drop healthy members from the majority's rings before those members could refute. And
+  // node-5 itself would see the others come back one refutation at a time.
+  const t = { ...FAST, pushPullIntervalMs: 400 };
+  const seed = await cluster.start(2, t);
+  const rest = await Promise.all([3, 4, 5].map((i) => cluster.start(i, { ...t, seeds: [seed.gossipAddr] })));
+  const nodes = [seed, ...rest];
+  await waitFor(() => nodes.every((n) => n.aliveMembers().length === 4), 5000, 'four members to converge');
+  const cut = nodes[3] as Membership;
+  const majority = nodes.slice(0, 3);
+  const majorityIds = ['node-2', 'node-3', 'node-4'];
+
+  cut._testIsolate(true);
+  const bound = crashDetectionBoundMs(4, t) + SLACK_MS;
+  await waitFor(() => majority.every((n) => stateOf(n, 'node-5') === 'dead'), bound, 'the majority to declare node-5 dead');
+  await waitFor(() => majorityIds.every((id) => stateOf(cut, id) === 'dead'), bound, 'node-5 to declare the others dead');
+
+  const deaths: string[] = [];
+  const cutViews: string[][] = [];
+  cut.on('change', (ms) => cutViews.push(ms.filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.id)));
+  majority.forEach((n, i) => {
+    n.on('member', (m) => { if (m.state === 'dead' && majorityIds.includes(m.id)) deaths.push(`${majorityIds[i]} declared ${m.id} dead`); });
+  });
+  cut._testIsolate(false);
+  await waitFor(() => nodes.every((n) => n.aliveMembers().length === 4), 4 * t.pushPullIntervalMs + SLACK_MS, 'the healed partition to reconverge');
+  // Long enough for any suspicion the heal caused to have run out (or been refuted).
+  await new Promise((r) => setTimeout(r, suspicionTimeoutMs(4, t) + 4 * t.protocolPeriodMs));
+  expect(deaths).toEqual([]);
+  for (const n of nodes) expect(n.aliveMembers().map((m) => m.id)).toEqual([...majorityIds, 'node-5']);
+  // From alone straight back to all four: its own death verdicts became suspicions on contact.
+  expect(cutViews.filter((v) => v.length !== 1 && v.length !== 4)).toEqual([]);
+});
