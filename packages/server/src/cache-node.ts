@@ -101,7 +101,7 @@ export class CacheNode {
       topology: () => this.cluster.topology(),
       ownership: new KeyOwnership(() => this.clusterView, config.gutterTtlMs),
       readThrough: {
-        source: (key) => this.clusterAgent?.readThrough.source(key),
+        source: (key, localVersion) => this.clusterAgent?.readThrough.source(key, localVersion),
         fetch: (key, source) => this.clusterAgent!.readThrough.fetch(key, source),
       },
       extraHandlers: {

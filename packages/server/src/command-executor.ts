@@ -143,12 +143,13 @@ export class CommandExecutor {
       GET: (a, ctx) => {
         this.opts.onRead?.(a[0] as string, ctx);
         const e = s.get(a[0] as string);
-        return e === undefined ? this.missed(a[0] as string, (r) => [r.value, r.flags]) : [e.value, e.flags];
+        return this.fromPrevious(a[0] as string, e?.version, (r) => [r.value, r.flags]) ?? (e === undefined ? null : [e.value, e.flags]);
       },
       GETS: (a, ctx) => {
         this.opts.onRead?.(a[0] as string, ctx);
         const e = s.gets(a[0] as string);
-        return e === undefined ? this.missed(a[0] as string, (r) => [r.value, r.flags, r.version, r.ttlMs]) : [e.value, e.flags, e.version, e.ttlMs];
+        const shape = (r: GetsResult) => [r.value, r.flags, r.version, r.ttlMs];
+        return this.fromPrevious(a[0] as string, e?.version, shape) ?? (e === undefined ? null : shape(e));
       },
       SET: (a) => {
         const o = options(a[2]);
@@ -178,12 +179,14 @@ export class CommandExecutor {
   }
 
   /**
-   * A miss: null, unless the key's range is still on its way here from its previous owner, which
-   * is then asked (a promise: the reply goes out when it answers, or as a miss when it does not).
+   * A read while the key's range may still be on its way here from its previous owner: when that
+   * owner must be asked (a miss, or a copy here that predates the range becoming this node's), a
+   * promise of the newer of the two copies (null: neither has one); otherwise undefined, and the
+   * caller answers from the store.
    */
-  private missed(key: string, shape: (r: GetsResult) => unknown): unknown {
-    const source = this.opts.readThrough?.source(key);
-    if (source === undefined) return null;
+  private fromPrevious(key: string, localVersion: number | undefined, shape: (r: GetsResult) => unknown): Promise<unknown> | undefined {
+    const source = this.opts.readThrough?.source(key, localVersion);
+    if (source === undefined) return undefined;
     return this.opts.readThrough!.fetch(key, source).then((r) => (r === undefined ? null : shape(r)));
   }
 
@@ -212,7 +215,7 @@ export class CommandExecutor {
     let later: Array<Promise<void>> | undefined;
     for (let i = 0; i < keys.length; i++) {
       const e = this.store.get(keys[i]!);
-      out[i] = e === undefined ? this.missed(keys[i]!, (r) => [r.value, r.flags]) : [e.value, e.flags];
+      out[i] = this.fromPrevious(keys[i]!, e?.version, (r) => [r.value, r.flags]) ?? (e === undefined ? null : [e.value, e.flags]);
       if (out[i] instanceof Promise) (later ??= []).push((out[i] as Promise<unknown>).then((v) => { out[i] = v; }));
       bytes += MGET_PER_KEY_BYTES + (e === undefined ? 0 : e.value.length);
     }

@@ -77,4 +77,52 @@ describe('IncomingArcs', () => {
     expect(arcs.expire(1000, 500)).toEqual([B]);
     expect(Object.keys(arcs.pendingBySender())).toEqual([A]);
   });
+
+  it('forgets what senders said before this node was alone: a done from before a partition ends nothing after it', () => {
+    const arcs = new IncomingArcs(C);
+    const all = ring(A, B, C);
+    const live = members({ [A]: 'alive', [B]: 'alive', [C]: 'alive' });
+    // Before the partition A and B were done with the very ring the cluster comes back to.
+    arcs.done(A, { epoch: 4, ring: all.fingerprint() });
+    arcs.done(B, { epoch: 4, ring: all.fingerprint() });
+    arcs.onRingChange(all, ring(C), members({ [A]: 'dead', [B]: 'dead', [C]: 'alive' }), 7, 0, false);
+    arcs.onRingChange(ring(C), all, live, 9, 0, true, 500);
+    expect(Object.keys(arcs.pendingBySender()).sort()).toEqual([A, B]);
+    const k = keys.find((x) => all.ownerOf(x) === C)!;
+    // Copies held here from before (versions up to 500) are to be compared with the sender's.
+    expect(arcs.arcFor(hashKey(k))).toMatchObject({ from: ring(A, B).ownerOf(k), suspectBelow: 500, rejoin: true });
+  });
+
+  it('while rejoining, expects each range from its owner among the others, as they come back one by one', () => {
+    const arcs = new IncomingArcs(C);
+    const D = '127.0.0.5:7070';
+    const all = ring(A, B, C, D);
+    const others = ring(A, B, D);
+    // Back from alone, but B and D are still dead in its eyes: for now everything comes from A.
+    arcs.onRingChange(ring(C), ring(A, C), members({ [A]: 'alive', [B]: 'dead', [C]: 'alive', [D]: 'dead' }), 10, 0, true, 500);
+    expect(Object.keys(arcs.pendingBySender())).toEqual([A]);
+    arcs.done(A, { epoch: 10, ring: ring(A, C).fingerprint() });
+    expect(arcs.size).toBe(0);
+    expect(arcs.rejoining).toBe(true); // B and D may come back with keys of ours
+    arcs.onRingChange(ring(A, C), ring(A, B, C), members({ [A]: 'alive', [B]: 'alive', [C]: 'alive', [D]: 'dead' }), 12, 0, false, 700);
+    arcs.onRingChange(ring(A, B, C), all, members({ [A]: 'alive', [B]: 'alive', [C]: 'alive', [D]: 'alive' }), 14, 0, false, 900);
+    for (const k of keys) {
+      const a = arcs.arcFor(hashKey(k));
+      if (all.ownerOf(k) !== C) expect(a).toBeUndefined();
+      else expect(a).toMatchObject({ from: others.ownerOf(k), suspectBelow: 500 }); // A's part again: its done was for an older ring
+    }
+    arcs.done(A, { epoch: 14, ring: all.fingerprint() });
+    arcs.done(B, { epoch: 14, ring: all.fingerprint() });
+    expect(arcs.rejoining).toBe(true);
+    arcs.done(D, { epoch: 14, ring: all.fingerprint() });
+    expect(arcs.size).toBe(0);
+    expect(arcs.rejoining).toBe(false);
+    // Rejoining is over: the next change is an ordinary one.
+    arcs.onRingChange(all, ring(A, B, C), members({ [A]: 'alive', [B]: 'alive', [C]: 'alive', [D]: 'left' }), 16, 0, false, 1000);
+    for (const k of keys) {
+      const a = arcs.arcFor(hashKey(k));
+      if (all.ownerOf(k) === D && ring(A, B, C).ownerOf(k) === C) expect(a).toMatchObject({ from: D, suspectBelow: 1000, rejoin: false });
+      else expect(a).toBeUndefined();
+    }
+  });
 });

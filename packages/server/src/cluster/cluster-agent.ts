@@ -53,6 +53,8 @@ export class ClusterAgent extends EventEmitter<ClusterAgentEvents> {
   private readonly bulkPeers: PeerPool;
   private readonly quickPeers: PeerPool;
   private readonly opsRate: OpsRate;
+  /** Each member's state at the last view change, to see who went dead or came back. */
+  private memberStates = new Map<string, string>();
   private readonly onViewChange = (c: { ring: HashRing; prev: HashRing }) => this.ringChanged(c.prev, c.ring);
 
   constructor(private readonly o: ClusterAgentOptions) {
@@ -89,11 +91,12 @@ export class ClusterAgent extends EventEmitter<ClusterAgentEvents> {
 
   /** What the executor uses to answer misses for keys still arriving. */
   readonly readThrough: ReadThrough = {
-    source: (key) => this.receiver.readThroughSource(key),
+    source: (key, localVersion) => this.receiver.readThroughSource(key, localVersion),
     fetch: (key, source) => this.receiver.readThrough(key, source),
   };
 
   async start(): Promise<void> {
+    this.memberStates = new Map(this.o.view.topology().members.map((m) => [m.id, m.state]));
     this.o.view.on('change', this.onViewChange);
     this.receiver.start();
     this.opsRate.start();
@@ -114,11 +117,31 @@ export class ClusterAgent extends EventEmitter<ClusterAgentEvents> {
   opsPerSec(): number { return this.opsRate.perSecond(); }
 
   private ringChanged(prev: HashRing, next: HashRing): void {
+    this.dropLinksThroughOutages();
     const self = this.o.view.selfId;
     // A node that was alone owned everything in its own eyes; what it gains on joining was with the others.
     const joinedFromAlone = this.gossip !== undefined && prev.size === 1 && prev.has(self) && next.size > 1 && next.has(self);
     this.receiver.onRingChange(prev, next, joinedFromAlone);
     this.sender.onRingChange();
+  }
+
+  /**
+   * Closes the node-to-node links to members declared dead, and to members back from dead: a
+   * socket that lived through the outage (a partition, a frozen process) is stuck in TCP's
+   * retransmission backoff for seconds after the network is back, and read-throughs and handoff
+   * batches on it would time out. Fresh links are dialled on next use.
+   */
+  private dropLinksThroughOutages(): void {
+    const now = new Map(this.o.view.topology().members.map((m) => [m.id, m.state]));
+    for (const [id, before] of this.memberStates) {
+      const after = now.get(id);
+      if (after === before || id === this.o.view.selfId) continue;
+      if (after === undefined || after === 'dead' || before === 'dead') {
+        this.bulkPeers.drop(id);
+        this.quickPeers.drop(id);
+      }
+    }
+    this.memberStates = now;
   }
 
   private async afterDrain(exit: boolean): Promise<void> {

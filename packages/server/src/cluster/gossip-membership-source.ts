@@ -108,6 +108,15 @@ export class GossipMembershipSource {
     await this.replace([], 0);
   }
 
+  /**
+   * Test hook: cuts this node's gossip off from everyone (every packet and push-pull in or out
+   * fails; timers keep running, so it declares the others dead as they declare it dead) or heals
+   * it. Only gossip: node-to-node data links are not affected.
+   */
+  _testIsolate(isolated: boolean): void {
+    this.membership._testIsolate(isolated);
+  }
+
   /** Leaves (if it has peers) and closes the sockets. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;

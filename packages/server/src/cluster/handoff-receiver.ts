@@ -5,7 +5,7 @@ import type { GetsResult, MemoryStore } from '../memory-store';
 import type { ClusterView } from './cluster-view';
 import { ownsKey } from './owns-key';
 import type { HandoffConfig } from './cluster-config';
-import { IncomingArcs, type IncomingArc } from './incoming-arcs';
+import { IncomingArcs } from './incoming-arcs';
 import type { PeerPool } from './peer-link';
 
 /** One entry as it travels in a HANDOFF batch: [key, value, flags, version, ttlMs (-1 = none)]. */
@@ -43,21 +43,18 @@ export class HandoffReceiver {
   readonly incoming: IncomingArcs;
   private readonly touched = new Set<string>();
   /**
-   * Keys a sender handed over recently. A node that believed it was alone (partitioned) owns
-   * everything in its own eyes and accepts batches before its ring catches up; those entries are
-   * the current owner's data and must survive the drop of stale copies that the catch-up triggers
-   * (the sender deleted its copy once this node took it). Bounded FIFO.
+   * Keys whose copy here is known to be at least as new as the previous owner's: handed in by it,
+   * or compared with its copy on a read. Their reads need not ask it again. Bounded FIFO (a key
+   * that falls out is merely compared once more).
    */
-  private readonly handedIn = new Set<string>();
-  /** The store's last issued version when the ring last changed: older local copies predate the current ring. */
-  private versionAtLastChange = 0;
+  private readonly settled = new Set<string>();
   /** Set while this receiver itself writes to the store, so its own writes do not count as touches. */
   private applying = false;
   private readonly unwatch: () => void;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly counters = {
-    batches: 0, applied: 0, stale: 0, rejected: 0, dropped: 0, touchedOverflow: 0, droppedStaleCopies: 0,
-    readThroughs: 0, readThroughHits: 0, readThroughErrors: 0,
+    batches: 0, applied: 0, stale: 0, rejected: 0, dropped: 0, touchedOverflow: 0,
+    readThroughs: 0, readThroughHits: 0, readThroughErrors: 0, readThroughNewer: 0,
   };
 
   constructor(private readonly o: HandoffReceiverOptions) {
@@ -70,51 +67,34 @@ export class HandoffReceiver {
     this.sweepTimer = setInterval(() => this.sweep(), Math.min(1000, this.o.config.idleTimeoutMs)).unref();
   }
 
-  private rememberHandedIn(key: string): void {
-    this.handedIn.delete(key);
-    this.handedIn.add(key);
-    if (this.handedIn.size > this.o.config.maxTouchedKeys) this.handedIn.delete(this.handedIn.values().next().value as string);
+  private settle(key: string): void {
+    this.settled.delete(key);
+    this.settled.add(key);
+    if (this.settled.size > this.o.config.maxTouchedKeys) this.settled.delete(this.settled.values().next().value as string);
   }
 
   stop(): void {
-    this.handedIn.clear();
+    this.settled.clear();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.unwatch();
     this.incoming.clear();
     this.touched.clear();
   }
 
-  /** The ring changed: note the ranges this node gained from members that still hold them. */
+  /**
+   * The ring changed: note the ranges this node gained from members that still hold them. What
+   * this node already holds in those ranges is kept, but it predates the change (a node back from
+   * a partition, a former gutter): until the range's previous owner is done, a read of such a
+   * copy compares it with the previous owner's (readThroughSource), and handoff entries replace
+   * it only if newer. Throwing such copies away instead would lose every key that was not
+   * rewritten elsewhere meanwhile, whose only copy they are.
+   */
   onRingChange(prev: HashRing, next: HashRing, joinedFromAlone: boolean): void {
     const view = this.o.view;
-    const gained = this.incoming.onRingChange(prev, next, view.topology().members, view.epoch, this.o.clock.now(), joinedFromAlone);
-    if (gained.length > 0) this.dropLocalCopies(gained, this.versionAtLastChange);
-    this.versionAtLastChange = this.o.store.versionClock.lastIssued;
-    if (this.incoming.size === 0) this.touched.clear();
-  }
-
-  /**
-   * Entries this node already holds in ranges it just gained predate the range's current owner:
-   * a node back from a partition, or a former gutter, would serve them as hits although newer
-   * writes went elsewhere meanwhile. Dropping them turns those reads into read-throughs to the
-   * owner that has the current value (and the handoff brings it over).
-   */
-  private dropLocalCopies(gained: readonly IncomingArc[], olderThan: number): void {
-    const stale: string[] = [];
-    // Only copies older than the previous ring change: what was written here since then was
-    // acknowledged while this node owned the key in its own eyes (a partitioned node believes it
-    // owns everything) and must not be thrown away; handoff settles it by version.
-    for (const e of this.o.store.entries())
-      if (e.version <= olderThan && inArcs(gained, hashKey(e.key)) && !this.handedIn.has(e.key) && !this.touched.has(e.key)) stale.push(e.key);
-    if (stale.length === 0) return;
-    this.applying = true;
-    try {
-      for (const k of stale) this.o.store.delete(k);
-    } finally {
-      this.applying = false;
-    }
-    this.counters.droppedStaleCopies += stale.length;
-    this.o.logger.info({ keys: stale.length, arcs: gained.length }, 'handoff_dropped_stale_copies');
+    const lastIssued = this.o.store.versionClock.lastIssued;
+    const gained = this.incoming.onRingChange(prev, next, view.topology().members, view.epoch, this.o.clock.now(), joinedFromAlone, lastIssued);
+    if (gained.length > 0) this.o.logger.debug({ arcs: gained.length, pending: this.incoming.size, rejoining: this.incoming.rejoining }, 'handoff_expecting');
+    if (this.incoming.size === 0) { this.touched.clear(); this.settled.clear(); }
   }
 
   /** HANDOFF: applies a batch. Keys this node does not own under its ring are rejected so the sender keeps them. */
@@ -130,8 +110,9 @@ export class HandoffReceiver {
         if (!accepting || !ownsKey(view, key)) { result.rejected.push(i); return; }
         if (this.touched.has(key)) { result.stale++; return; }
         try {
-          if (this.o.store.setIfNewer(key, { value, flags, version, ...(ttlMs > 0 && { ttlMs }) })) { result.applied++; this.rememberHandedIn(key); }
+          if (this.o.store.setIfNewer(key, { value, flags, version, ...(ttlMs > 0 && { ttlMs }) })) result.applied++;
           else result.stale++;
+          this.settle(key);
         } catch (e) {
           // Only E_OOM (an entry larger than max-memory) can land here; it could never be stored, so taking it drops it.
           if (!(e instanceof CorralError)) throw e;
@@ -142,50 +123,76 @@ export class HandoffReceiver {
       this.applying = false;
     }
     if (done) this.incoming.done(from, { epoch, ring: done.ring });
-    if (this.incoming.size === 0) this.touched.clear();
+    if (this.incoming.size === 0) { this.touched.clear(); this.settled.clear(); }
     this.counters.applied += result.applied;
     this.counters.stale += result.stale;
     this.counters.rejected += result.rejected.length;
     return result;
   }
 
-  /** Whether a miss for `key` should be asked of the previous owner; the owner's id if so. */
-  readThroughSource(key: string): string | undefined {
+  /**
+   * Whether a read of `key` should ask the range's previous owner first; that owner's id if so.
+   * `localVersion` is the version of the copy held here (undefined: a miss). A miss asks while the
+   * range is still arriving; so does a copy that predates the range becoming this node's, unless it
+   * was settled since (handed in, or compared on an earlier read). A key written here since is
+   * this node's alone.
+   */
+  readThroughSource(key: string, localVersion?: number): string | undefined {
     if (this.incoming.size === 0 || this.touched.has(key)) return undefined;
     if (!ownsKey(this.o.view, key)) return undefined;
-    return this.incoming.senderFor(hashKey(key));
+    const arc = this.incoming.arcFor(hashKey(key));
+    if (arc === undefined) return undefined;
+    if (localVersion !== undefined && (localVersion > arc.suspectBelow || this.settled.has(key))) return undefined;
+    return arc.from;
   }
 
   /**
-   * Reads a key from the node still holding it. The answer is kept here too (it carries the old
-   * owner's version, so the handoff entry that follows is simply stale); a timeout or error is a miss.
+   * Reads a key from the node that held it before this one and answers with the newer of its copy
+   * and this node's (if any). A newer copy is kept here too (with its version, so the handoff
+   * entry that follows is simply stale). When the other node cannot be asked in time the answer
+   * is a miss, unless this node's copy no longer needs the comparison.
    */
   async readThrough(key: string, source: string): Promise<GetsResult | undefined> {
     this.counters.readThroughs++;
+    const here = (): GetsResult | undefined => {
+      const e = this.o.store.peek(key);
+      return e && { value: e.value, flags: e.flags, version: e.version, ttlMs: this.o.store.ttl(key) };
+    };
     let reply: unknown;
     try {
       reply = await this.o.peers.get(source).request(Ops.HANDOFF_GET, [key]);
     } catch {
       this.counters.readThroughErrors++;
-      return undefined;
+      // Unanswered: a copy here that still needed the comparison may be older than the one the
+      // other node holds, so it is a miss (the application loads the current value from its
+      // source); one that no longer needs it (settled, written here, range done) is the answer.
+      const mine = here();
+      return mine !== undefined && this.readThroughSource(key, mine.version) === undefined ? mine : undefined;
     }
-    // The handoff batch may have landed (and the old owner dropped its copy) while we asked.
-    if (!Array.isArray(reply)) {
-      const e = this.o.store.peek(key);
-      return e && { value: e.value, flags: e.flags, version: e.version, ttlMs: this.o.store.ttl(key) };
-    }
+    // Nothing there: the handoff batch may have landed (and the old owner dropped its copy) while we asked.
+    if (!Array.isArray(reply)) return here();
     const [value, flags, version, ttlMs] = reply as [Buffer, number, number, number];
     this.counters.readThroughHits++;
-    // A write or delete that happened here while we asked wins; so does a range that stopped being ours.
-    if (this.readThroughSource(key) === source) {
+    const theirs: GetsResult = { value, flags, version, ttlMs };
+    // A write or delete that happened here while we asked wins.
+    if (this.touched.has(key)) return here();
+    const mine = here();
+    const newer = mine !== undefined && mine.version >= version ? mine : theirs;
+    // A range that stopped being ours (or arrived meanwhile): answer, but keep nothing.
+    if (this.readThroughSource(key) !== source) return newer;
+    if (mine === undefined || version > mine.version) {
+      this.counters.readThroughNewer++;
       this.applying = true;
       try {
         this.o.store.setIfNewer(key, { value, flags, version, ...(ttlMs > 0 && { ttlMs }) });
-      } catch { /* E_OOM: serve it anyway, just do not keep it */ } finally {
+      } catch {
+        return theirs; // E_OOM: serve it anyway, just do not keep it
+      } finally {
         this.applying = false;
       }
     }
-    return { value, flags, version, ttlMs };
+    this.settle(key);
+    return newer;
   }
 
   stats(): Record<string, unknown> {
@@ -210,17 +217,4 @@ export class HandoffReceiver {
     if (gone.length > 0) this.o.logger.warn({ senders: gone, idleMs: this.o.config.idleTimeoutMs }, 'handoff_sender_silent');
     if (this.incoming.size === 0) this.touched.clear();
   }
-}
-
-/** Whether `hash` falls in one of the sorted, non-overlapping arcs (binary search). */
-function inArcs(arcs: readonly IncomingArc[], hash: number): boolean {
-  let lo = 0;
-  let hi = arcs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arcs[mid]!.end < hash) lo = mid + 1;
-    else hi = mid;
-  }
-  const a = arcs[lo];
-  return a !== undefined && a.start <= hash;
 }
