@@ -93,18 +93,19 @@ suite(`corral harness run scenarios/partition.yaml --netns${why ? ` (SKIPPED: ne
     expect(processesOfHarness(harnessPid)).toEqual([]);
   });
 
-  // What this scenario still finds in the cluster (issue 7 stays open for it; docs/harness.md): while the
-  // two sides reunite, membership flaps through transitional rings and handoff moves data by them, so a few
-  // acknowledged keys are lost at the heal (23–156 of ~700 writes in recent runs), a few reads are stale, the
-  // hit ratio dips past the bound, and occasionally a key settles on an older value. The run reports them
-  // (exit 1); this test lets exactly those through, so any other broken invariant fails it. Empty the list
-  // when the heal is fixed, and the test then demands exit 0.
-  const KNOWN = [/^stale reads within bound$/, /^membership converged within bound$/, /^no key lost$/, /^no version regression$/, /^hit ratio dip within bound$/];
+  // Every invariant must hold, with one exception that is not about the cluster: the hit-ratio dip
+  // of the 3 s wait *during* the partition. Throughout the partition ~9% of reads miss (first
+  // reads of the cut-off node's keys, lost by nature: a cache has no replicas, and the scenario
+  // allows it at the partition step itself). A 500 ms window holds ~135 reads, so its hit ratio
+  // has a standard error of ~2.5 points, and the lowest of that step's ~7 windows lies 3-4 points
+  // below the two windows before it on average even when nothing changes: more than 5 points in
+  // roughly one run out of ten. Everything at and after the heal must pass.
+  const KNOWN = [{ name: /^hit ratio dip within bound$/, step: 'wait 3s', index: 1 }];
 
-  it('every invariant holds, except the known cluster bugs listed above', () => {
+  it('every invariant holds (but for the sampling noise described above)', () => {
     const failing = r.invariants.filter((i) => !i.pass);
-    if (failing.length > 0) console.log(`partition: known failures this run:\n${failing.map((i) => `  ${i.name} ${i.stepLabel ?? 'run'}: ${i.actual}`).join('\n')}`);
-    expect(failing.filter((i) => !KNOWN.some((k) => k.test(i.name)))).toEqual([]);
+    if (failing.length > 0) console.log(`partition: failures this run:\n${failing.map((i) => `  ${i.name} ${i.stepLabel ?? 'run'}: ${i.actual}`).join('\n')}`);
+    expect(failing.filter((i) => !KNOWN.some((k) => k.name.test(i.name) && i.stepLabel === k.step && i.step === k.index))).toEqual([]);
     expect(code).toBe(failing.length === 0 ? 0 : 1);
   });
 });

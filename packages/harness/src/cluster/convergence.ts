@@ -31,12 +31,12 @@ export async function awaitConvergence(links: StatusLinks, expectedIds: readonly
     if (problem === undefined) {
       out.ringMs ??= Math.round(performance.now() - t0);
       const busy = [...statuses.values()].filter((s): s is NodeStatusView => !(s instanceof Error))
-        .some((s) => s.handoff.senderState !== 'idle' || s.handoff.pendingArcs > 0);
-      if (!busy) {
+        .filter((s) => s.handoff.senderState !== 'idle' || s.handoff.pendingArcs > 0);
+      if (busy.length === 0) {
         out.handoffMs = Math.round(performance.now() - t0);
         return out;
       }
-      out.lastDisagreement = 'handoff still running';
+      out.lastDisagreement = `handoff still running (${busy.map(busyText).join('; ')})`;
     } else {
       out.lastDisagreement = problem;
     }
@@ -56,4 +56,12 @@ function disagreement(statuses: Map<string, NodeStatusView | Error>, want: strin
     fp = s.ring.fingerprint;
   }
   return undefined;
+}
+
+/** What keeps a node's handoff busy, in words: its sender's state, the arcs it still expects. */
+function busyText(s: NodeStatusView): string {
+  const parts: string[] = [];
+  if (s.handoff.senderState !== 'idle') parts.push(`sender ${s.handoff.senderState}${s.handoff.sendingLeft > 0 ? `, ${s.handoff.sendingLeft} keys to send` : ''}`);
+  if (s.handoff.pendingArcs > 0) parts.push(`${s.handoff.pendingArcs} arcs expected`);
+  return `${s.id}: ${parts.join(', ')}`;
 }

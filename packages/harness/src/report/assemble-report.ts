@@ -52,7 +52,19 @@ export function assembleReport(r: RunRecordings): Report {
     version: 1, scenario: r.scenario, scenarioFile: r.scenarioFile, startedAt: r.startedAt, durationS: r.durationS, hostMode: r.hostMode,
     hosts: Object.fromEntries(r.hosts.map((h) => [h.name, { id: h.id, logFile: h.logFile }])),
     l1: r.l1, baselineHitRatio: baseline, samples: r.samples, steps: r.steps, invariants,
-    lostKeys: r.lost.slice(0, MAX_LOST_LISTED), lostKeysOmitted: Math.max(0, r.lost.length - MAX_LOST_LISTED),
+    lostKeys: listedLost(r.lost, r.steps), lostKeysOmitted: Math.max(0, r.lost.length - MAX_LOST_LISTED),
     totals, passed: invariants.every((i) => i.pass), ...(r.aborted !== undefined && { aborted: r.aborted }),
   };
+}
+
+/**
+ * The lost keys the report lists: those of steps that must lose nothing first (they are what a
+ * failing "no key lost" row is about), then the losses a step expects by nature (a partition, a
+ * SIGKILL), each group in the order found, at most MAX_LOST_LISTED in all.
+ */
+function listedLost(lost: readonly LostKey[], steps: readonly StepReport[]): LostKey[] {
+  const noLoss = new Set(steps.filter((s) => s.noLoss).map((s) => s.index));
+  const first = lost.filter((k) => noLoss.has(k.step));
+  const rest = lost.filter((k) => !noLoss.has(k.step));
+  return [...first, ...rest].slice(0, MAX_LOST_LISTED);
 }

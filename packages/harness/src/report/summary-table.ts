@@ -32,7 +32,9 @@ export function summaryText(r: Report, paths?: { json: string; html: string }): 
   const failedLoss = r.steps.filter((s) => s.noLoss && s.lost > 0);
   if (failedLoss.length > 0) {
     const keys = r.lostKeys.filter((k) => !k.cameBack && failedLoss.some((s) => s.index === k.step));
-    lines.push('', `Lost keys (${keys.length}${r.lostKeysOmitted > 0 ? '+' : ''}; key, step, owner when written, found by):`);
+    // The report lists the keys of no-loss steps first, so these were cut only if nothing else made the list.
+    const cut = r.lostKeysOmitted > 0 && r.lostKeys.every((k) => r.steps.some((s) => s.noLoss && s.index === k.step));
+    lines.push('', `Lost keys (${keys.length}${cut ? '+' : ''}; key, step, owner when written, found by):`);
     for (const k of keys.slice(0, 20)) lines.push(`  ${k.key}  s${k.step}  ${nameOf(r, k.ownerAtWrite)}  ${k.detectedBy}`);
     if (keys.length > 20) lines.push(`  … ${keys.length - 20} more in report.json`);
   }

@@ -52,6 +52,13 @@ export class Workload {
     this.downOwners = o.clients.map((c) => {
       const down = new Set<string>();
       c.on('breaker', (ch) => { if (ch.state === 'closed') down.delete(ch.node); else down.add(ch.node); });
+      // A member that leaves the client's ring takes its breaker with it (no 'closed' event); if
+      // it comes back, it does with a new, closed one. Without this, writes to its keys after its
+      // return would be taken for gutter writes, whose short TTL excuses later misses.
+      c.on('topology', () => {
+        const open = new Set(c.topology().members.filter((m) => m.breaker !== undefined && m.breaker !== 'closed').map((m) => m.id));
+        for (const id of down) if (!open.has(id)) down.delete(id);
+      });
       return down;
     });
   }
