@@ -49,6 +49,8 @@ export interface MembershipEvents {
  */
 /** Protocol periods between reconnect attempts to a member held dead. */
 const RECONNECT_PERIODS = 5;
+/** Members each gossip round sends pending updates to (memberlist's GossipNodes). */
+const GOSSIP_FANOUT = 3;
 
 export class Membership extends EventEmitter<MembershipEvents> {
   private readonly id: string;
@@ -68,6 +70,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly pushPullTimer: PeriodicTimer;
   private readonly reapTimer: PeriodicTimer;
   private readonly reconnectTimer: PeriodicTimer;
+  private readonly gossipTimer: PeriodicTimer;
   /** Aborted by stop() so in-flight TCP exchanges end with it. */
   private readonly stopping = new AbortController();
   private view: ClusterView | undefined;
@@ -146,6 +149,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.clock,
       () => Math.min(this.timings.pushPullIntervalMs, RECONNECT_PERIODS * this.timings.protocolPeriodMs),
       () => this.reconnectRandomDeadMember(),
+    );
+    // Probes carry updates to one member per period; in a small cluster an update's few
+    // transmissions can then all miss a member, which hears of it only at its next push-pull
+    // (seconds to tens of seconds). A gossip fan-out, as memberlist has, spreads pending updates to
+    // a few random members every half period.
+    this.gossipTimer = new PeriodicTimer(
+      this.clock,
+      () => Math.max(1, Math.floor(this.timings.protocolPeriodMs / 2)),
+      () => this.gossipPending(),
     );
     this.reapTimer = new PeriodicTimer(
       this.clock,
@@ -289,6 +301,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.pushPullTimer.start(Math.floor(this.random() * this.timings.pushPullIntervalMs));
       this.reapTimer.start();
       this.reconnectTimer.start();
+      this.gossipTimer.start();
       this.logger.info({ gossipAddr: this.addr }, 'gossip listening');
 
       this.joiner = new SeedJoiner({
@@ -338,6 +351,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.pushPullTimer.stop();
     this.reapTimer.stop();
     this.reconnectTimer.stop();
+    this.gossipTimer.stop();
     this.suspicions.clear();
     this.acks.clear();
     this.delay.cancelAll();
@@ -381,6 +395,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
       case 'ping-req':
         view.applyAll(msg.updates);
         this.relayPing(msg, from);
+        return;
+      case 'gossip':
+        view.applyAll(msg.updates);
         return;
     }
   }
@@ -483,6 +500,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
       })
       .catch(() => { /* still unreachable: try again next period */ })
       .finally(() => { this.reconnectInFlight = false; });
+  }
+
+  /** Sends what the queue still has to spread to GOSSIP_FANOUT random live members (nothing when it is empty). */
+  private gossipPending(): void {
+    if (this.lifecycle !== 'running' || this.queue.size === 0) return;
+    const others = this.shuffled(this.view?.table.liveOthers() ?? []).slice(0, GOSSIP_FANOUT);
+    for (const m of others) {
+      if (this.queue.size === 0) return;
+      this.sendTo(m.gossipAddr, { type: 'gossip', from: this.id, updates: [] });
+      this.counters.gossipSent++;
+    }
   }
 
   private shuffled<T>(items: T[]): T[] {

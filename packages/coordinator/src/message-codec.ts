@@ -8,6 +8,7 @@ import type { MemberState } from './types';
  *   ping      [1, seq, from, target, updates]
  *   ack       [2, seq, from, updates]
  *   ping-req  [3, seq, from, target, targetAddr, updates]
+ *   gossip    [5, from, updates]
  *   push-pull [4, from, join, members]          member = [id, addr, state, incarnation, meta]
  *   update    [0, id, inc, addr, meta] alive | [1, id, inc, from] suspect
  *             [2, id, inc, from] dead        | [3, id, inc] left
@@ -17,7 +18,7 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 export const MAX_ID_LENGTH = 256;
 
-const MSG = { ping: 1, ack: 2, 'ping-req': 3, 'push-pull': 4 } as const;
+const MSG = { ping: 1, ack: 2, 'ping-req': 3, 'push-pull': 4, gossip: 5 } as const;
 const UPDATE = { alive: 0, suspect: 1, dead: 2, left: 3 } as const;
 const STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
 
@@ -65,6 +66,8 @@ function messageArray(m: Message): unknown[] {
       return [MSG.ack, m.seq, m.from, m.updates.map(encodeUpdate)];
     case 'ping-req':
       return [MSG['ping-req'], m.seq, m.from, m.target, m.targetAddr, m.updates.map(encodeUpdate)];
+    case 'gossip':
+      return [MSG.gossip, m.from, m.updates.map(encodeUpdate)];
     case 'push-pull':
       return [
         MSG['push-pull'],
@@ -157,6 +160,8 @@ export function decodeMessage(bytes: Buffer, limits: { maxMembers: number }): Me
       return { type: 'ping', seq: uint(a[1], 'seq'), from: id(a[2], 'from'), target: id(a[3], 'target'), updates: updates(a[4]) };
     case MSG.ack:
       return { type: 'ack', seq: uint(a[1], 'seq'), from: id(a[2], 'from'), updates: updates(a[3]) };
+    case MSG.gossip:
+      return { type: 'gossip', from: id(a[1], 'from'), updates: updates(a[2]) };
     case MSG['ping-req']:
       return {
         type: 'ping-req',

@@ -24,6 +24,8 @@ export type Message =
   | { type: 'ping'; seq: number; from: string; target: string; updates: Update[] }
   | { type: 'ack'; seq: number; from: string; updates: Update[] }
   | { type: 'ping-req'; seq: number; from: string; target: string; targetAddr: string; updates: Update[] }
+  /** Updates only, nothing to answer: the fan-out that spreads changes besides the probes' piggyback. */
+  | { type: 'gossip'; from: string; updates: Update[] }
   | { type: 'push-pull'; from: string; join: boolean; members: MemberRecord[] };
 
 export type ProbeMessage = Exclude<Message, { type: 'push-pull' }>;

@@ -22,6 +22,8 @@ export interface MembershipStats {
   pushPullFailures: number;
   /** Push-pulls that reached a member we held dead (partition healed, or it came back). */
   reconnects: number;
+  /** Gossip fan-out messages sent (pending updates to random members, besides the probes). */
+  gossipSent: number;
   /** Updates or records about new members refused because the table was at maxMembers. */
   membersRejected: number;
   joinAttempts: number;
@@ -46,6 +48,7 @@ export function createStats(): MembershipStats {
     pushPulls: 0,
     pushPullFailures: 0,
     reconnects: 0,
+    gossipSent: 0,
     membersRejected: 0,
     joinAttempts: 0,
   };

@@ -92,6 +92,23 @@ test('setMeta spreads to every member with a new incarnation', async () => {
   expect(() => changed.setMeta({ blob: 'x'.repeat(2000) })).toThrow(expect.objectContaining({ code: 'E_BAD_OPTIONS' }));
 });
 
+test('changes spread by the gossip fan-out too, not only on probes and push-pulls', async () => {
+  const seed = await cluster.start(2, { pushPullIntervalMs: 600_000 });
+  const rest = await Promise.all([3, 4, 5, 6].map((i) => cluster.start(i, { seeds: [seed.gossipAddr], pushPullIntervalMs: 600_000 })));
+  const nodes = [seed, ...rest];
+  await waitFor(() => nodes.every((n) => sameIds(n.aliveMembers().map((m) => m.id), IDS)), 5000, 'five members to converge');
+  const changed = nodes[2] as Membership;
+  const before = changed.stats().gossipSent;
+  changed.setMeta({ dataPort: 7002 });
+  // No push-pull runs in this window: the update travels on probes, acks and gossip messages.
+  await waitFor(
+    () => nodes.every((n) => (memberOf(n, 'node-4')?.meta as { dataPort?: number }).dataPort === 7002),
+    4 * FAST.protocolPeriodMs + SLACK_MS,
+    'the new meta everywhere',
+  );
+  expect(changed.stats().gossipSent).toBeGreaterThan(before);
+});
+
 test('a frozen member is declared dead, then refutes with a higher incarnation when it thaws', async () => {
   const nodes = await fiveNodes();
   const frozen = nodes[3] as Membership;

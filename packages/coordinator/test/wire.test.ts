@@ -21,6 +21,7 @@ const samples: Message[] = [
   },
   { type: 'ack', seq: 0, from: 'b:1', updates: [] },
   { type: 'ping-req', seq: 17, from: 'a', target: 'b', targetAddr: '10.1.2.3:7946', updates: [] },
+  { type: 'gossip', from: 'a', updates: [{ kind: 'suspect', id: 'd', incarnation: 4, from: 'a' }] },
   {
     type: 'push-pull',
     from: 'a',
