@@ -4,7 +4,8 @@
  *   - Corral with the L1 on (tracking mode, then broadcast mode),
  *   - Corral with the L1 off,
  *   - ioredis (auto-pipelining) against a local redis-server started here on a spare port.
- * Every system gets the same op sequence and the same closed loop, at each of `--concurrency`'s
+ * Every system gets the same op sequence (over its own copy of the keys) and the same closed loop,
+ * runs interleaved across systems, at each of `--concurrency`'s
  * levels of ops in flight (1: a caller awaiting each call, as a request handler does; 256: a
  * pipelined batch job), and prints ops/s, p50, p99 and the ratio to ioredis at the same level.
  * Then the cost of each invalidation mode on the node (bench-l1/invalidation-cost.ts).
@@ -14,7 +15,7 @@
 import { Command } from 'commander';
 import { createServer } from 'node:net';
 import Redis from 'ioredis';
-import { Corral } from '@corral/client';
+import { Corral, type L1Stats } from '@corral/client';
 import { spawnNodeProcess } from '../packages/test-utils/src/node-process';
 import { median, type LoadResult } from './bench/load';
 import { closedLoop } from './bench-l1/closed-loop';
@@ -38,13 +39,11 @@ function freePort(): Promise<number> {
 }
 
 /** Reads every key once, so the L1 starts the measured runs warm (a long-running process's steady state). */
-async function warmL1(c: Corral, keys: number): Promise<void> {
-  for (let i = 0; i < keys; i += 1000) await c.mget(Array.from({ length: Math.min(1000, keys - i) }, (_x, j) => `key:${i + j}`));
+async function warmL1(c: Corral, names: readonly string[]): Promise<void> {
+  for (let i = 0; i < names.length; i += 1000) await c.mget(names.slice(i, i + 1000));
 }
 
-async function medianOf(runs: number, f: () => Promise<LoadResult>): Promise<LoadResult> {
-  const rs: LoadResult[] = [];
-  for (let i = 0; i < runs; i++) rs.push(await f());
+function medianOf(rs: readonly LoadResult[]): LoadResult {
   const m = (k: keyof LoadResult) => median(rs.map((r) => r[k]));
   return { ops: m('ops'), errors: m('errors'), opsPerSec: m('opsPerSec'), p50Us: m('p50Us'), p99Us: m('p99Us'), maxUs: m('maxUs') };
 }
@@ -69,52 +68,58 @@ async function main(): Promise<void> {
   const keys = zipfSamples(f.keys, f.zipf, SAMPLES, random);
   const writes = writeMask(SAMPLES, f.writes, random);
   const value = 'x'.repeat(f.valueSize);
-  // Keys are built once: the loop measures the clients, not string concatenation (the same for every system).
-  const names = Array.from({ length: f.keys }, (_x, i) => `key:${i}`);
-  const key = (i: number) => names[keys[i & (SAMPLES - 1)]!]!;
+  // Each system gets its own copy of the key space (a prefix), so one system's writes never
+  // invalidate another's L1. Names are built once: the loop measures the clients, not string
+  // concatenation (the same for every system).
+  const namesFor = (prefix: string) => Array.from({ length: f.keys }, (_x, i) => `${prefix}key:${i}`);
 
   const node = await spawnNodeProcess(['--max-memory', '1gb']);
   const seed = `${node.host}:${node.port}`;
   const redis = f.skipRedis ? undefined : await startRedisServer(await freePort());
   const results: Array<[string, number, LoadResult, string]> = [];
+  interface System { label: string; op: (i: number) => unknown; stats?: () => L1Stats | undefined; close: () => Promise<unknown> }
+  const systems: System[] = [];
   try {
     const loader = await Corral.connect({ seeds: [seed], timeoutMs: 30_000 });
-    for (let i = 0; i < f.keys; i += 1000)
-      await loader.mset(Array.from({ length: Math.min(1000, f.keys - i) }, (_x, j) => [`key:${i + j}`, value] as [string, string]));
-    await loader.close();
-
-    const corral = async (label: string, l1: false | 'tracking' | 'broadcast') => {
+    const corral = async (label: string, prefix: string, l1: false | 'tracking' | 'broadcast') => {
       if (f.only !== undefined && !label.includes(f.only)) return;
+      const names = namesFor(prefix);
+      for (let i = 0; i < f.keys; i += 1000)
+        await loader.mset(names.slice(i, i + 1000).map((k) => [k, value] as [string, string]));
       const c = await Corral.connect({ seeds: [seed], timeoutMs: 30_000, ...(l1 && { l1: { mode: l1, maxEntries: f.l1Entries, maxBytes: 512 * 1024 * 1024 } }) });
-      const op = (i: number) => (writes[i & (SAMPLES - 1)] ? c.set(key(i), value) : c.get(key(i)));
-      if (l1) await warmL1(c, f.keys);
-      for (const n of f.concurrency) {
-        await closedLoop(op, n, Math.min(1000, f.duration)); // warm-up (JIT, connections)
-        const before = c.l1Stats();
-        const r = await medianOf(f.runs, () => closedLoop(op, n, f.duration));
-        const s = c.l1Stats();
-        const hitRatio = s && before ? (s.hits - before.hits) / Math.max(1, s.hits - before.hits + s.misses - before.misses) : 0;
-        const note = s && before ? `L1 hit ratio ${(hitRatio * 100).toFixed(1)} %, fills refused ${fmt(s.fillsRefused - before.fillsRefused)}, gaps ${s.gapsDetected}` : '';
-        results.push([label, n, r, note]);
-        process.stderr.write(`  ${label} @${n}: ${fmt(r.opsPerSec)} ops/s, p99 ${ms(r.p99Us)} ${note}\n`);
-      }
-      await c.close();
+      if (l1) await warmL1(c, names);
+      const key = (i: number) => names[keys[i & (SAMPLES - 1)]!]!;
+      systems.push({ label, op: (i) => (writes[i & (SAMPLES - 1)] ? c.set(key(i), value) : c.get(key(i))), stats: () => c.l1Stats(), close: () => c.close() });
     };
-    await corral('corral, L1 on (tracking)', 'tracking');
-    await corral('corral, L1 on (broadcast)', 'broadcast');
-    await corral('corral, L1 off', false);
+    await corral('corral, L1 on (tracking)', 't:', 'tracking');
+    await corral('corral, L1 on (broadcast)', 'b:', 'broadcast');
+    await corral('corral, L1 off', 'o:', false);
+    await loader.close();
     if (redis) {
       const io = new Redis({ port: redis.port, host: '127.0.0.1', enableAutoPipelining: true });
-      for (let i = 0; i < f.keys; i += 1000) await io.mset(...Array.from({ length: Math.min(1000, f.keys - i) }, (_x, j) => [`key:${i + j}`, value]).flat());
-      const op = (i: number) => (writes[i & (SAMPLES - 1)] ? io.set(key(i), value) : io.get(key(i)));
-      for (const n of f.concurrency) {
-        await closedLoop(op, n, Math.min(1000, f.duration));
-        const r = await medianOf(f.runs, () => closedLoop(op, n, f.duration));
-        results.push(['ioredis → redis-server', n, r, '']);
-        process.stderr.write(`  ioredis @${n}: ${fmt(r.opsPerSec)} ops/s, p99 ${ms(r.p99Us)}\n`);
-      }
-      io.disconnect();
+      const names = namesFor('');
+      for (let i = 0; i < f.keys; i += 1000) await io.mset(...names.slice(i, i + 1000).flatMap((k) => [k, value]));
+      const key = (i: number) => names[keys[i & (SAMPLES - 1)]!]!;
+      systems.push({ label: 'ioredis → redis-server', op: (i) => (writes[i & (SAMPLES - 1)] ? io.set(key(i), value) : io.get(key(i))), close: async () => io.disconnect() });
     }
+    // Runs are interleaved (run 1 of every system, then run 2, ...): this machine's speed drifts
+    // by tens of percent over minutes, and a drift must not land on one system only.
+    for (const n of f.concurrency) {
+      for (const sys of systems) await closedLoop(sys.op, n, Math.min(1000, f.duration)); // warm-up (JIT, connections)
+      const runs = new Map<System, LoadResult[]>(systems.map((x) => [x, []]));
+      const before = new Map(systems.map((x) => [x, x.stats?.()]));
+      for (let r = 0; r < f.runs; r++) for (const sys of systems) runs.get(sys)!.push(await closedLoop(sys.op, n, f.duration));
+      for (const sys of systems) {
+        const res = medianOf(runs.get(sys)!);
+        const b = before.get(sys);
+        const s = sys.stats?.();
+        const hitRatio = s && b ? (s.hits - b.hits) / Math.max(1, s.hits - b.hits + s.misses - b.misses) : 0;
+        const note = s && b ? `L1 hit ratio ${(hitRatio * 100).toFixed(1)} %, fills refused ${fmt(s.fillsRefused - b.fillsRefused)}, gaps ${s.gapsDetected}` : '';
+        results.push([sys.label, n, res, note]);
+        process.stderr.write(`  ${sys.label} @${n}: ${fmt(res.opsPerSec)} ops/s, p99 ${ms(res.p99Us)} ${note}\n`);
+      }
+    }
+    for (const sys of systems) await sys.close();
   } finally {
     node.kill('SIGTERM');
     await node.exited;
