@@ -88,6 +88,8 @@ export class HarnessCluster {
       ...(s.handoffRateBytes !== undefined ? ['--handoff-rate', String(s.handoffRateBytes)] : []),
       ...(s.vnodes !== undefined ? ['--vnodes', String(s.vnodes)] : []),
       ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []),
+      // Written on every graceful stop; a restart in snapshot mode starts from it (step-actions).
+      '--snapshot-file', this.snapshotFile(name),
     ];
     const logFile = join(this.o.logDir, `${name}.log`);
     const proc = await NodeProcess.start(this.o.spawner, { name, prefix: this.o.pool.prefix(name), cliEntry: this.o.cliEntry, args, logFile, readyTimeoutMs: 15_000 });
@@ -96,6 +98,11 @@ export class HarnessCluster {
     };
     this.hosts.set(name, host);
     return host;
+  }
+
+  /** Where `name`'s node writes its snapshot on a graceful stop and reads it on start. */
+  snapshotFile(name: string): string {
+    return join(this.o.logDir, `${name}.snap`);
   }
 
   /** Gossip addresses of the hosts up, except `but`: seeds for a node coming back. */

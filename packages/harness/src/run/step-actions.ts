@@ -1,9 +1,10 @@
+import { rmSync } from 'node:fs';
 import type { ClusterCommands, CommandRecord } from '../cluster/cluster-commands';
 import { awaitConvergence } from '../cluster/convergence';
 import type { HarnessCluster, Host } from '../cluster/harness-cluster';
 import type { StatusLinks } from '../cluster/status-links';
 import type { HostPool } from '../hosts/host-pool';
-import type { Step } from '../scenario/scenario-types';
+import type { RestartMode, Step } from '../scenario/scenario-types';
 
 export interface ActionContext {
   cluster: HarnessCluster;
@@ -102,23 +103,27 @@ async function kill(h: Host, x: ActionContext): Promise<void> {
 
 /**
  * drain: hand the keys over, exit, start again empty and `cluster add` it back (nothing is lost);
- * term: SIGTERM (the node leaves at once, without handing keys over), start again with seeds;
+ * snapshot: SIGTERM (the node leaves at once and writes its keys to its snapshot file), start
+ *   again with seeds from the snapshot (nothing is lost; its keys are away while it restarts);
+ * term: the same without the snapshot (it starts empty);
  * kill: SIGKILL, start again with seeds (the others see it die, then come back).
  */
-async function restart(h: Host, mode: 'drain' | 'term' | 'kill', x: ActionContext, out: ActionOutcome): Promise<void> {
+async function restart(h: Host, mode: RestartMode, x: ActionContext, out: ActionOutcome): Promise<void> {
   if (h.state === 'killed' || !h.proc?.running) {
     await x.cluster.start(h.name, x.cluster.seedsFor(h.name));
     return;
   }
   if (mode === 'drain') {
     await drain(h, x, out);
+    rmSync(x.cluster.snapshotFile(h.name), { force: true }); // it starts empty, as documented
     const fresh = await x.cluster.start(h.name, []);
     out.commands.push(await checked(x.commands.add(fresh.id, x.cluster.seedId(h.name), x.commandWaitMs), `add ${h.name} back`, out));
     return;
   }
-  if (mode === 'term') {
+  if (mode === 'term' || mode === 'snapshot') {
     const e = await h.proc.stop(10_000);
     if (e.signal === 'SIGKILL') out.notes.push(`${h.name} did not stop within 10 s of SIGTERM; the harness killed it`);
+    if (mode === 'term') rmSync(x.cluster.snapshotFile(h.name), { force: true });
   } else {
     await kill(h, x);
   }

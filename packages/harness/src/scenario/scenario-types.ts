@@ -63,7 +63,7 @@ export interface Bounds {
   staleReads: number;
 }
 
-export type RestartMode = 'drain' | 'term' | 'kill';
+export type RestartMode = 'drain' | 'snapshot' | 'term' | 'kill';
 
 interface StepBase {
   /** Position in the expanded timeline (a `restart: all` becomes one step per node). */

@@ -84,9 +84,10 @@ function readStep(r: FieldReader, hosts: Map<string, HostState>, nextIndex: numb
       return [make({ kind, hosts: added, label: `add ${added.join(', ')}` })];
     }
     case 'restart': {
-      const mode = r.field('mode').or<RestartMode>('drain', (f) => f.oneOf(['drain', 'term', 'kill'] as const));
-      // A drained restart hands every key over first, so it must lose none; a crash restart loses what the node held.
-      if (!r.field('expect').present) base.noLoss = mode === 'drain';
+      const mode = r.field('mode').or<RestartMode>('drain', (f) => f.oneOf(['drain', 'snapshot', 'term', 'kill'] as const));
+      // A drained restart hands every key over first, and a snapshot restart brings them back from
+      // disk, so neither may lose any; a plain SIGTERM or crash restart loses what the node held.
+      if (!r.field('expect').present) base.noLoss = mode === 'drain' || mode === 'snapshot';
       if (arg.value === 'all') {
         const up = [...hosts].filter(([, s]) => s === 'up').map(([h]) => h);
         if (up.length < 2 && mode === 'drain') return arg.fail('a rolling restart with mode drain needs at least two nodes up (the others take the keys)');
