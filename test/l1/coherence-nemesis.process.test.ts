@@ -93,10 +93,12 @@ it('drops 5 % of pushes, restarts a node, cuts a reader: no read staler than the
   expect(sum((s) => s.gapsDetected)).toBeGreaterThan(0);
   expect(sum((s) => s.rangesReplayed)).toBeGreaterThan(0);
   for (const s of l1) {
-    // Every gap was settled one way or the other (one may still be out when the reader stopped)...
+    // Every gap was settled one way or the other. A stream repairs one gap at a time, so when the
+    // reader stopped at most one per node may still have been out, and a gap open when its
+    // connection dropped (the restarted node, the cut) ends with that connection's flush instead.
     const settled = s.rangesReplayed + s.replaysLost + s.replaysFailed;
     expect(settled).toBeLessThanOrEqual(s.gapsDetected);
-    expect(s.gapsDetected - settled).toBeLessThanOrEqual(1);
+    expect(s.gapsDetected - settled).toBeLessThanOrEqual(cluster.nodes.length + (s.flushes['connection'] ?? 0));
     // ...and a flush after a gap happened only where the replay was impossible.
     expect(s.flushes['replay']).toBe(s.replaysLost + s.replaysFailed);
     // The restarted node (and, for reader-1, the cut) are the only connections lost.
