@@ -55,6 +55,8 @@ export class StepRunner {
       // A wait is not a change: what matters is whether the cluster is (still) converged once it is over.
       const from = step.kind === 'wait' ? performance.now() : t0;
       report.convergence = await awaitConvergence(this.o.links, cluster.up().map((h) => h.id), from, bound, this.o.signal);
+      // A member restarted from its snapshot is back in every ring: its keys count again.
+      this.o.ledger.plannedAway.clear();
       this.o.onPhase?.(step, 'settling');
       await sleep(scenario.settleMs, this.o.signal);
       this.o.onPhase?.(step, 'reading every key back');
@@ -62,6 +64,7 @@ export class StepRunner {
       report.regressions = sweep.regressions;
       if (sweep.errors > 0) report.notes.push(`${sweep.errors} reads of the sweep failed (errors, not misses)`);
     } catch (e) {
+      this.o.ledger.plannedAway.clear();
       report.error = e instanceof StepActionError ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
     }
     const after = await this.figures();

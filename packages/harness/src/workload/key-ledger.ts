@@ -21,7 +21,7 @@ export interface LostKey {
   cameBack: boolean;
 }
 
-export type ReadVerdict = 'hit' | 'stale' | 'miss' | 'lost' | 'foreign';
+export type ReadVerdict = 'hit' | 'stale' | 'miss' | 'lost' | 'foreign' | 'away';
 
 const LIVE = 0;
 const LOST = 1;
@@ -51,6 +51,12 @@ export class KeyLedger {
   private readonly owners: string[] = [];
   private readonly lostByKey = new Map<number, LostKey>();
   readonly lost: LostKey[] = [];
+  /**
+   * Members restarting from a snapshot right now (planned, announced by the harness). A key last
+   * written to one of them is away until it is back, not lost: a miss meanwhile is judged 'away'
+   * (nothing recorded, no refill) and the sweep after the step judges the key for real.
+   */
+  readonly plannedAway = new Set<string>();
 
   constructor(readonly size: number, private readonly keyName: (i: number) => string) {
     this.ackedSeq = new Uint32Array(size);
@@ -120,6 +126,7 @@ export class KeyLedger {
     }
     const mustExist = expected.seq > 0 && expected.ackedAt < sentAt && now < this.expiresAt[i]! && this.state[i] === LIVE;
     if (!mustExist) return 'miss';
+    if (this.plannedAway.size > 0 && this.ownerAt[i]! >= 0 && this.plannedAway.has(this.owners[this.ownerAt[i]!]!)) return 'away';
     this.state[i] = LOST;
     const rec: LostKey = {
       key: this.keyName(i), step: ctx.step, atMs: Math.round(now), atWall: new Date().toISOString(), detectedBy: ctx.detectedBy,

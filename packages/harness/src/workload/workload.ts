@@ -116,6 +116,9 @@ export class Workload {
     const verdict = ledger.judge(i, sentAt, now, expected, decoded, { step: this.o.step(), detectedBy: 'read' });
     if (verdict === 'hit' || verdict === 'stale' || verdict === 'foreign') stats.count('hits');
     if (verdict === 'stale') stats.count('staleReads');
+    // Away: its node is restarting from a snapshot (planned); the application would load it from
+    // the origin, but the cache is not refilled, so the sweep can tell whether the node brought it back.
+    if (verdict === 'away') { stats.count('misses'); stats.count('originLoads'); return; }
     if (verdict === 'miss' || verdict === 'lost') {
       stats.count('misses');
       if (verdict === 'lost') stats.count('missedAcked');

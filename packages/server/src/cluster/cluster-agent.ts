@@ -126,17 +126,19 @@ export class ClusterAgent extends EventEmitter<ClusterAgentEvents> {
   }
 
   /**
-   * Closes the node-to-node links to members declared dead, and to members back from dead: a
-   * socket that lived through the outage (a partition, a frozen process) is stuck in TCP's
-   * retransmission backoff for seconds after the network is back, and read-throughs and handoff
-   * batches on it would time out. Fresh links are dialled on next use.
+   * Closes the node-to-node links to members declared dead, and to members back from dead or from
+   * having left: a socket that lived through the outage (a partition, a frozen process) is stuck in
+   * TCP's retransmission backoff for seconds after the network is back, and read-throughs and
+   * handoff batches on it would time out. Fresh links are dialled on next use.
    */
   private dropLinksThroughOutages(): void {
     const now = new Map(this.o.view.topology().members.map((m) => [m.id, m.state]));
     for (const [id, before] of this.memberStates) {
       const after = now.get(id);
       if (after === before || id === this.o.view.selfId) continue;
-      if (after === undefined || after === 'dead' || before === 'dead') {
+      // (A member back from `left` is a new process: a restart. Links to the old one are dead, and a
+      // failed attempt while it was away would fail the first notices to the new one fast.)
+      if (after === undefined || after === 'dead' || before === 'dead' || before === 'left') {
         this.bulkPeers.drop(id);
         this.quickPeers.drop(id);
       }
