@@ -24,6 +24,17 @@ describe('KeyLedger', () => {
     expect(l.lost).toEqual([expect.objectContaining({ key: 'k:1', step: 3, lastAckedSeq: 1, lastAckedVersion: 1001, ownerAtWrite: 'node-a', cameBack: false })]);
   });
 
+  it('a miss of a key whose node is away on a planned restart is "away": nothing recorded; once it is back a miss is a loss again', () => {
+    const l = new KeyLedger(4, name);
+    const seq = written(l, 1, 10);
+    l.plannedAway.add('node-a');
+    expect(l.judge(1, 20, 25, l.expectation(1), undefined, ctx(2))).toBe('away');
+    expect(l.lost).toEqual([]);
+    l.plannedAway.clear();
+    expect(l.judge(1, 30, 35, l.expectation(1), { index: 1, seq }, ctx(2))).toBe('hit');
+    expect(l.judge(1, 40, 45, l.expectation(1), undefined, ctx(2))).toBe('lost');
+  });
+
   it('a miss is not a loss when the write was acknowledged after the read was sent, or never made', () => {
     const l = new KeyLedger(4, name);
     expect(l.judge(0, 5, 6, l.expectation(0), undefined, ctx())).toBe('miss');
