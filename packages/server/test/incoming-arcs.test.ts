@@ -93,30 +93,6 @@ describe('IncomingArcs', () => {
     expect(arcs.arcFor(hashKey(k))).toMatchObject({ from: ring(A, B).ownerOf(k), suspectBelow: 500, rejoin: true });
   });
 
-  it('keeps what senders said since this node was alone: a node that just started hears their done before its own ring change', () => {
-    // A restarted node (from a snapshot) starts alone; the others see it back and finish their
-    // passes to it before it has processed its own join.
-    const arcs = new IncomingArcs(C);
-    const all = ring(A, B, C);
-    arcs.done(A, { epoch: 9, ring: all.fingerprint() });
-    arcs.done(B, { epoch: 9, ring: all.fingerprint() });
-    arcs.onRingChange(ring(C), all, members({ [A]: 'alive', [B]: 'alive', [C]: 'alive' }), 9, 0, true, 500);
-    expect(arcs.size).toBe(0);
-    expect(arcs.rejoining).toBe(false);
-  });
-
-  it('forgets dones from before it was alone but keeps those heard since (members that left, then came back)', () => {
-    const arcs = new IncomingArcs(C);
-    const all = ring(A, B, C);
-    arcs.done(A, { epoch: 4, ring: all.fingerprint() });
-    arcs.done(B, { epoch: 4, ring: all.fingerprint() });
-    // Everyone else left (their dones are not dropped as dead members' are), then they come back.
-    arcs.onRingChange(all, ring(C), members({ [A]: 'left', [B]: 'left', [C]: 'alive' }), 6, 0, false);
-    arcs.done(B, { epoch: 9, ring: all.fingerprint() });
-    arcs.onRingChange(ring(C), all, members({ [A]: 'alive', [B]: 'alive', [C]: 'alive' }), 9, 0, true, 500);
-    expect(Object.keys(arcs.pendingBySender())).toEqual([A]);
-  });
-
   it('while rejoining, expects each range from its owner among the others, as they come back one by one', () => {
     const arcs = new IncomingArcs(C);
     const D = '127.0.0.5:7070';

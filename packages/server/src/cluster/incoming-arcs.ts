@@ -42,11 +42,7 @@ export class IncomingArcs {
    * across nodes that saw the same updates, but a node that forgot old members counts their weight
    * and a newcomer does not; equal ring fingerprints settle those cases.
    */
-  private readonly doneAt = new Map<string, SenderDone & { seq: number }>();
-  /** Counts `done`s as they arrive, to tell those heard before this node was last alone from those since. */
-  private doneSeq = 0;
-  /** `doneSeq` when this node's ring last became itself alone: dones up to it are older (0: alone since it started). */
-  private aloneFromSeq = 0;
+  private readonly doneAt = new Map<string, SenderDone>();
   /** Members that could send at the last ring change, and whether any was held dead. */
   private live = new Set<string>();
   private anyDead = false;
@@ -82,16 +78,12 @@ export class IncomingArcs {
     const states = new Map(members.map((m) => [m.id, m.state]));
     const canSend = (id: string) => { const s = states.get(id); return s === 'alive' || s === 'suspect' || s === 'left'; };
     // A sender's `done` said nothing about what it held after an outage: forget it when the
-    // sender goes dead (it may come back), and those from before this node was last alone (below).
+    // sender goes dead (it may come back), and forget them all when this node was alone.
     for (const id of this.doneAt.keys()) if (this.live.has(id) && !canSend(id)) this.doneAt.delete(id);
     this.live = new Set(members.filter((m) => canSend(m.id)).map((m) => m.id));
     this.anyDead = members.some((m) => m.state === 'dead');
-    // Alone (cut off, or everyone else gone): what senders said before says nothing about what they
-    // hold after. What they said since (a node that just started hears the others' passes while its
-    // own ring still has only itself) is current, and is kept when it joins.
-    if (next.size === 1 && next.has(this.selfId) && !(prev.size === 1 && prev.has(this.selfId))) this.aloneFromSeq = this.doneSeq;
     if (joinedFromAlone) {
-      for (const [id, d] of this.doneAt) if (d.seq <= this.aloneFromSeq) this.doneAt.delete(id);
+      this.doneAt.clear();
       this.rejoinSuspectBelow = lastIssued;
     }
     const ring = next.fingerprint();
@@ -152,7 +144,7 @@ export class IncomingArcs {
   /** The sender has handed over everything it owed under its ring (`done.ring`) at `done.epoch`. */
   done(sender: string, done: SenderDone): void {
     const prev = this.doneAt.get(sender);
-    this.doneAt.set(sender, { epoch: Math.max(done.epoch, prev?.epoch ?? -1), ring: done.ring, seq: ++this.doneSeq });
+    this.doneAt.set(sender, { epoch: Math.max(done.epoch, prev?.epoch ?? -1), ring: done.ring });
     this.arcs = this.arcs.filter((a) => a.from !== sender || (a.epoch > done.epoch && a.ring !== done.ring));
     if (!this.arcs.some((a) => a.from === sender)) this.heard.delete(sender);
     this.endRejoinWhenSettled();
