@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { transformFileSync } from '@swc/core';
-import { REPO_ROOT } from '@corral/test-utils';
+import { assertPackagesBuilt, REPO_ROOT } from '@corral/test-utils';
 
 /** One row of a worker's output file: key, value number, wall ms (ack time, or read start). */
 export interface Sample { key: number; n: number; at: number }
@@ -13,20 +13,7 @@ export interface WorkerResult { name: string; count: number; errors: number; l1:
 
 /** The client build is what the workers run: it must be newer than its sources. */
 export function assertClientBuilt(): void {
-  for (const pkg of ['client', 'protocol', 'ring']) {
-    const info = join(REPO_ROOT, 'packages', pkg, 'dist', '.tsbuildinfo');
-    if (!existsSync(info) || newest(join(REPO_ROOT, 'packages', pkg, 'src')) > statSync(info).mtimeMs)
-      throw new Error(`packages/${pkg}/dist is missing or older than its sources: run \`npx tsc -b\` first`);
-  }
-}
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
+  assertPackagesBuilt(['client', 'protocol', 'ring']);
 }
 
 let compiled: string | undefined;

@@ -143,13 +143,12 @@ export class CommandExecutor {
       GET: (a, ctx) => {
         this.opts.onRead?.(a[0] as string, ctx);
         const e = s.get(a[0] as string);
-        return this.fromPrevious(a[0] as string, e?.version, (r) => [r.value, r.flags]) ?? (e === undefined ? null : [e.value, e.flags]);
+        return this.fromPrevious(a[0] as string, e?.version, getReply) ?? (e === undefined ? null : [e.value, e.flags]);
       },
       GETS: (a, ctx) => {
         this.opts.onRead?.(a[0] as string, ctx);
         const e = s.gets(a[0] as string);
-        const shape = (r: GetsResult) => [r.value, r.flags, r.version, r.ttlMs];
-        return this.fromPrevious(a[0] as string, e?.version, shape) ?? (e === undefined ? null : shape(e));
+        return this.fromPrevious(a[0] as string, e?.version, getsReply) ?? (e === undefined ? null : getsReply(e));
       },
       SET: (a) => {
         const o = options(a[2]);
@@ -215,7 +214,7 @@ export class CommandExecutor {
     let later: Array<Promise<void>> | undefined;
     for (let i = 0; i < keys.length; i++) {
       const e = this.store.get(keys[i]!);
-      out[i] = this.fromPrevious(keys[i]!, e?.version, (r) => [r.value, r.flags]) ?? (e === undefined ? null : [e.value, e.flags]);
+      out[i] = this.fromPrevious(keys[i]!, e?.version, getReply) ?? (e === undefined ? null : [e.value, e.flags]);
       if (out[i] instanceof Promise) (later ??= []).push((out[i] as Promise<unknown>).then((v) => { out[i] = v; }));
       bytes += MGET_PER_KEY_BYTES + (e === undefined ? 0 : e.value.length);
     }
@@ -252,3 +251,7 @@ function field<T>(o: Options, name: string): T | undefined {
   const v = o[name];
   return v === null || v === undefined ? undefined : (v as T);
 }
+
+// Reply shapes of a read answered from the previous owner (module-level: GET is the hottest path).
+const getReply = (r: GetsResult): unknown[] => [r.value, r.flags];
+const getsReply = (r: GetsResult): unknown[] => [r.value, r.flags, r.version, r.ttlMs];

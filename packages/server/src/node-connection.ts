@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { CommandExecutor } from './command-executor';
 import { newConnectionContext, type ConnectionContext } from './connection-context';
 import type { DropReason, NodeMetrics } from './node-metrics';
-import { ReadPause } from './read-pause';
+import { CONGESTED_RECHECK_MS, ReadPause } from './read-pause';
 
 export interface ConnectionServices {
   executor: CommandExecutor;
@@ -24,8 +24,6 @@ const NO_REPLY_YET = Buffer.alloc(0);
 export const DRAIN_QUIET_MS = 100;
 /** After a framing error the error frame gets this long to reach the peer before the socket is destroyed. */
 const LINGER_AFTER_ERROR_MS = 1_000;
-/** Re-check period when output is over the soft limit but the socket will not emit 'drain'. */
-const CONGESTED_RECHECK_MS = 10;
 
 /**
  * One client connection on the native protocol. Requests are executed in arrival order; the replies

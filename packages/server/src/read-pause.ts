@@ -1,5 +1,8 @@
 import type { Socket } from 'node:net';
 
+/** Re-check period when output is over the soft limit but the socket will not emit 'drain'. */
+export const CONGESTED_RECHECK_MS = 10;
+
 /**
  * Stops reading from a client whose replies pile up unsent, and gives up on it if it stays that
  * way: the shared half of output backpressure for the native protocol (NodeConnection) and the

@@ -114,7 +114,12 @@ function nodeEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
  */
 export function assertCliBuilt(): void {
   if (!existsSync(CLI_BIN)) throw new Error(`${CLI_BIN} is missing`);
-  for (const pkg of ['protocol', 'ring', 'coordinator', 'server', 'client', 'cli']) {
+  assertPackagesBuilt(['protocol', 'ring', 'coordinator', 'server', 'client', 'cli']);
+}
+
+/** Each of `pkgs` (packages/<name>) must have been built (`npx tsc -b`) after its sources last changed. */
+export function assertPackagesBuilt(pkgs: readonly string[]): void {
+  for (const pkg of pkgs) {
     const dir = join(REPO_ROOT, 'packages', pkg);
     const info = join(dir, 'dist', '.tsbuildinfo');
     if (!existsSync(info) || newestMtime(join(dir, 'src')) > statSync(info).mtimeMs)

@@ -252,7 +252,6 @@ function getsFill(reply: unknown): Fill | undefined {
 function setFill(args: unknown[], version: number): Fill {
   const bytes = args[1] as Buffer;
   const o = (args[2] ?? {}) as { flags?: number; ttlMs?: number };
-  const flags = o.flags ?? 0;
-  const value = flags === 0 ? Buffer.from(bytes) : decodeValue(bytes, flags);
-  return { value, valueBytes: bytes.length, version, ttlMs: o.ttlMs ?? 0 };
+  // decodeValue copies, so the caller's buffer is not shared either.
+  return { value: decodeValue(bytes, o.flags ?? 0), valueBytes: bytes.length, version, ttlMs: o.ttlMs ?? 0 };
 }

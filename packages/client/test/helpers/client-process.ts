@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from '@corral/test-utils';
+import { assertPackagesBuilt, REPO_ROOT } from '@corral/test-utils';
 
 const CLIENT_DIST = join(REPO_ROOT, 'packages', 'client', 'dist', 'index.js');
 
@@ -18,9 +17,7 @@ export interface ClientProcess {
  * so a test can SIGKILL a lease or lock holder for real. Build first: `npx tsc -b`.
  */
 export function spawnClientProcess(seed: string, body: string): ClientProcess {
-  const info = join(REPO_ROOT, 'packages', 'client', 'dist', '.tsbuildinfo'); // rewritten on every build, unlike unchanged outputs
-  if (!existsSync(CLIENT_DIST) || !existsSync(info) || newest(join(REPO_ROOT, 'packages', 'client', 'src')) > statSync(info).mtimeMs)
-    throw new Error('packages/client/dist is missing or older than its sources: run `npx tsc -b` first');
+  assertPackagesBuilt(['client', 'protocol', 'ring']);
   const script = `const { Corral } = require(${JSON.stringify(CLIENT_DIST)});
 const seed = ${JSON.stringify(seed)};
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
@@ -37,11 +34,3 @@ setInterval(() => {}, 1 << 30);
   return { child, firstLine, exited };
 }
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}

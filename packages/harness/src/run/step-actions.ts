@@ -123,23 +123,16 @@ async function restart(h: Host, mode: RestartMode, x: ActionContext, out: Action
     out.commands.push(await checked(x.commands.add(fresh.id, x.cluster.seedId(h.name), x.commandWaitMs), `add ${h.name} back`, out));
     return;
   }
-  if (mode === 'snapshot') {
-    // Its keys are away until it is back from its snapshot: reads of them meanwhile miss without
-    // being lost, and the sweep after the step checks they all came back.
-    // (The step runner ends that once the ring has converged with it back.)
-    x.ledger.plannedAway.add(h.id);
-    const e = await h.proc.stop(10_000);
-    if (e.signal === 'SIGKILL') out.notes.push(`${h.name} did not stop within 10 s of SIGTERM; the harness killed it`);
-    await x.links.forget(h.id);
-    await x.cluster.start(h.name, x.cluster.seedsFor(h.name));
-    return;
-  }
-  if (mode === 'term') {
-    const e = await h.proc.stop(10_000);
-    if (e.signal === 'SIGKILL') out.notes.push(`${h.name} did not stop within 10 s of SIGTERM; the harness killed it`);
-    rmSync(x.cluster.snapshotFile(h.name), { force: true });
-  } else {
+  if (mode === 'kill') {
     await kill(h, x);
+  } else {
+    // Snapshot: its keys are away until it is back from its snapshot, so reads of them meanwhile
+    // miss without being lost, and the sweep after the step checks they all came back (the step
+    // runner ends that once the ring has converged with it back). Term: it starts empty.
+    if (mode === 'snapshot') x.ledger.plannedAway.add(h.id);
+    const e = await h.proc.stop(10_000);
+    if (e.signal === 'SIGKILL') out.notes.push(`${h.name} did not stop within 10 s of SIGTERM; the harness killed it`);
+    if (mode === 'term') rmSync(x.cluster.snapshotFile(h.name), { force: true });
   }
   await x.links.forget(h.id);
   await x.cluster.start(h.name, x.cluster.seedsFor(h.name));

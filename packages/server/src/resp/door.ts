@@ -4,7 +4,7 @@ import { RespParser, RespProtocolError, type RespLimits } from './parser';
 import { respError } from './encoder';
 import { runRespCommand, type RespBackend, type RespReply } from './commands';
 import type { DropReason } from '../node-metrics';
-import { ReadPause } from '../read-pause';
+import { CONGESTED_RECHECK_MS, ReadPause } from '../read-pause';
 
 export interface RespDoorOptions {
   host: string;
@@ -23,9 +23,6 @@ export interface RespDoorOptions {
   /** A client dropped for its output (the node's dropped-connections metric). */
   onDrop?: (reason: DropReason) => void;
 }
-
-/** Re-check period when output is over the soft limit but the socket will not emit 'drain'. */
-const CONGESTED_RECHECK_MS = 10;
 
 /**
  * The Redis-compatible door: RESP2 over TCP, each command mapped onto the native op table.
