@@ -81,8 +81,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
   private changeScheduled = false;
-  private pushPullInFlight = false;
-  private reconnectInFlight = false;
+  /** Push-pulls in flight, by kind (one of each at a time). */
+  private readonly inFlight = new Set<'pushPull' | 'reconnect'>();
   private isolated = false;
 
   constructor(private readonly opts: MembershipOptions) {
@@ -461,23 +461,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
    * A push-pull with a random live member repairs whatever gossip missed.
    */
   private pushPullWithRandomMember(): void {
-    const peers = this.view?.table.liveOthers() ?? [];
-    if (this.pushPullInFlight || this.lifecycle !== 'running' || peers.length === 0) return;
-    const peer = peers[Math.min(peers.length - 1, Math.floor(this.random() * peers.length))];
-    const to = peer && parseHostPort(peer.gossipAddr);
-    if (!to) return;
-    this.pushPullInFlight = true;
-    this.exchangeState(to, false, this.timings.pushPullTimeoutMs)
-      .then((reply) => {
-        if (this.lifecycle === 'running') this.view?.merge(reply);
-      })
-      .catch((err: unknown) => {
-        this.counters.pushPullFailures++;
-        this.logger.debug({ err, peer: peer.id }, 'push-pull failed');
-      })
-      .finally(() => {
-        this.pushPullInFlight = false;
-      });
+    this.exchangeWithRandom('pushPull', this.view?.table.liveOthers() ?? [], (err, peer) => {
+      this.counters.pushPullFailures++;
+      this.logger.debug({ err, peer }, 'push-pull failed');
+    });
   }
 
   /**
@@ -487,19 +474,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
    * other's state, both refute with a higher incarnation, and the cluster is whole again.
    */
   private reconnectRandomDeadMember(): void {
-    const dead = this.view?.table.deadOthers() ?? [];
-    if (this.reconnectInFlight || this.lifecycle !== 'running' || dead.length === 0) return;
-    const peer = dead[Math.min(dead.length - 1, Math.floor(this.random() * dead.length))];
+    // A failure means it is still unreachable: try again next period.
+    this.exchangeWithRandom('reconnect', this.view?.table.deadOthers() ?? [], () => undefined);
+  }
+
+  /** One push-pull with a random member of `peers`, at most one of each kind at a time. */
+  private exchangeWithRandom(kind: 'pushPull' | 'reconnect', peers: readonly Member[], onFail: (err: unknown, peer: string) => void): void {
+    if (this.inFlight.has(kind) || this.lifecycle !== 'running' || peers.length === 0) return;
+    const peer = peers[Math.min(peers.length - 1, Math.floor(this.random() * peers.length))];
     const to = peer && parseHostPort(peer.gossipAddr);
     if (!to) return;
-    this.reconnectInFlight = true;
+    this.inFlight.add(kind);
     this.exchangeState(to, false, this.timings.pushPullTimeoutMs)
       .then((reply) => {
-        this.counters.reconnects++;
+        if (kind === 'reconnect') this.counters.reconnects++;
         if (this.lifecycle === 'running') this.view?.merge(reply);
       })
-      .catch(() => { /* still unreachable: try again next period */ })
-      .finally(() => { this.reconnectInFlight = false; });
+      .catch((err: unknown) => onFail(err, peer.id))
+      .finally(() => { this.inFlight.delete(kind); });
   }
 
   /** Sends what the queue still has to spread to GOSSIP_FANOUT random live members (nothing when it is empty). */
