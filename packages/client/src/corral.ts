@@ -88,7 +88,8 @@ export class Corral extends EventEmitter<CorralEvents> {
     const t = ttl(opts.ttlMs);
     return this.one(key, Ops.SET, (route) => {
       const { bytes, flags } = encode(route.conn, value);
-      const o: Record<string, unknown> = { flags, ...t };
+      const o: Record<string, unknown> = { flags };
+      if (t.ttlMs !== undefined) o.ttlMs = t.ttlMs;
       if (opts.nx) o.nx = true;
       if (opts.xx) o.xx = true;
       return [key, bytes, o];

@@ -5,6 +5,8 @@ import { FrameDecoder, type Frame } from '@corral/protocol';
 export interface TransportHandler {
   /** TCP is up; nothing has been said yet. */
   onOpen(): void;
+  /** A chunk arrived (before its frames, if it completes any). */
+  onRead(): void;
   onFrame(frame: Frame): void;
   /** Exactly once, when the socket is gone. `error` is unset only for an orderly close. */
   onClose(error: Error | undefined): void;
@@ -122,6 +124,7 @@ export class FrameTransport {
 
   private onData(chunk: Buffer): void {
     this.counters.reads++;
+    this.handler.onRead();
     const { frames, error } = this.decoder.push(chunk);
     for (const f of frames) this.handler.onFrame(f);
     // Framing is lost for good (the decoder keeps returning the error): nothing later on this

@@ -76,17 +76,16 @@ export class MemberConnection extends EventEmitter<MemberConnectionEvents> {
   get conn(): NodeConnection { return this.connValue; }
 
   /** Sends on the member's connection and tells the breaker how it went. */
-  request(op: OpSpec, args: readonly unknown[], opts: RequestOptions = {}): Promise<unknown> {
-    return this.connValue.request(op, args, opts).then(
-      (reply) => { this.breaker.recordSuccess(); return reply; },
-      (err: unknown) => {
-        const outcome = outcomeOf(err);
-        if (outcome === 'failure') this.breaker.recordFailure();
-        else if (outcome === 'success') this.breaker.recordSuccess();
-        throw err;
-      },
-    );
+  request(op: OpSpec, args: readonly unknown[], opts?: RequestOptions, meta = opts?.meta): Promise<unknown> {
+    return this.connValue.request(op, args, opts, meta, this.observe);
   }
+
+  /** Every request's outcome, as it settles, to the breaker. */
+  private readonly observe = (err: Error | undefined): void => {
+    const outcome = err === undefined ? 'success' : outcomeOf(err);
+    if (outcome === 'failure') this.breaker.recordFailure();
+    else if (outcome === 'success') this.breaker.recordSuccess();
+  };
 
   /** This member's routes under ring `epoch`: as the owner (meta.epoch) and as a gutter (meta.fallback). */
   routes(epoch: number): MemberRoutes {
@@ -112,7 +111,7 @@ export class MemberConnection extends EventEmitter<MemberConnectionEvents> {
       epoch,
       fallback,
       get conn() { return member.conn; },
-      request: (op, args, opts = {}) => this.request(op, args, { ...opts, meta }),
+      request: (op, args, opts) => this.request(op, args, opts, meta),
     };
   }
 

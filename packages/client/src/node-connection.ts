@@ -12,13 +12,14 @@ import { abortError, clientError, fromErrorFrame } from './errors';
 import { FrameTransport, type TransportCounters } from './frame-transport';
 import { helloArgs, parseHello, type HelloReply, type NodeLimits } from './handshake';
 import { silentLogger, type Logger } from './logger';
-import { PendingRequest, type ExpiryReason } from './pending-request';
+import { PendingRequest, type ExpiryReason, type SettleObserver } from './pending-request';
 import { DeadlineQueue } from './deadline-queue';
 
 export * from './connection-options';
 
 /** Lets the OS notice a peer that vanished without a FIN (power loss, partition) on an idle connection. */
 const KEEPALIVE_MS = 15_000;
+const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 /**
  * One multiplexed connection to one node. Requests carry ids so any number can be in flight at
@@ -109,13 +110,22 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     return this.connectPromise;
   }
 
-  /** Sends one request and resolves with the node's result, or rejects with a CorralError. */
-  request(op: OpSpec, args: readonly unknown[], opts: RequestOptions = {}): Promise<unknown> {
+  /**
+   * Sends one request and resolves with the node's result, or rejects with a CorralError. `meta`
+   * (default: opts.meta) and `observer` (told of the outcome as it settles, before the promise's
+   * callbacks run) are for a cluster member, which would otherwise wrap every call in another
+   * promise and options object.
+   */
+  request(op: OpSpec, args: readonly unknown[], opts: RequestOptions = NO_OPTIONS, meta = opts.meta, observer?: SettleObserver): Promise<unknown> {
     const state = this.stateValue;
-    if (state === 'closing' || state === 'closed') return Promise.reject(clientError('E_CLIENT_CLOSED'));
-    if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
+    const early = state === 'closing' || state === 'closed' ? clientError('E_CLIENT_CLOSED')
+      : opts.signal?.aborted ? abortError(opts.signal) : undefined;
+    if (early !== undefined) {
+      observer?.(early);
+      return Promise.reject(early);
+    }
     return new Promise((resolve, reject) => {
-      const req = new PendingRequest(op, args, opts.meta, resolve, reject);
+      const req = new PendingRequest(op, args, meta, resolve, reject, observer);
       if (state !== 'ready') {
         if (this.offline.size >= this.maxOfflineQueue) {
           req.reject(clientError('E_NOT_CONNECTED',
@@ -173,6 +183,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     const socket = net.connect({ host: this.address.host, port: this.address.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS });
     const t: FrameTransport = new FrameTransport(socket, this.maxReplyBytes, {
       onOpen: () => this.onOpen(t),
+      onRead: () => { this.lastFrameAt = performance.now(); },
       onFrame: (f) => this.onFrame(t, f),
       onClose: (err) => this.onClose(t, err),
     }, this.countersValue);
@@ -219,9 +230,10 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
 
   private write(t: FrameTransport, req: PendingRequest): void {
     const id = this.nextId();
+    const now = performance.now();
     let frame: Buffer;
     try {
-      frame = encodeRequest(id, req.op.code, req.args as unknown[], writeMeta(req));
+      frame = encodeRequest(id, req.op.code, req.args as unknown[], writeMeta(req, now));
     } catch (e) {
       req.reject(clientError('E_BAD_ARGS', `${req.op.name}: arguments cannot be encoded: ${(e as Error).message}`, undefined, e));
       return;
@@ -236,7 +248,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
       return;
     }
     req.id = id;
-    req.sentAt = performance.now();
+    req.sentAt = now;
     this.pending.set(id, req);
     t.send(frame);
   }
@@ -249,7 +261,6 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
   }
 
   private onFrame(t: FrameTransport, f: Frame): void {
-    this.lastFrameAt = performance.now();
     if (t !== this.transport) return;
     switch (f.kind) {
       case FrameKind.Response:
@@ -392,8 +403,14 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
  * is left of it for one that waited offline): a node that gets it later refuses it rather than
  * apply a write the caller was told had failed (E_DEADLINE_PASSED). Reads need no deadline.
  */
-function writeMeta(req: PendingRequest): RequestMeta | undefined {
-  if (!req.op.mutates || req.timeoutMs <= 0) return req.meta;
-  const deadline = Math.ceil(Date.now() + req.deadline - performance.now());
-  return req.meta === undefined ? { deadline } : { ...req.meta, deadline };
+function writeMeta(req: PendingRequest, now: number): RequestMeta | undefined {
+  const m = req.meta;
+  if (!req.op.mutates || req.timeoutMs <= 0) return m;
+  const deadline = Math.ceil(Date.now() + req.deadline - now);
+  if (m === undefined) return { deadline };
+  // Spelled out rather than spread: this runs for every write.
+  const out: RequestMeta = { deadline };
+  if (m.epoch !== undefined) out.epoch = m.epoch;
+  if (m.fallback !== undefined) out.fallback = m.fallback;
+  return out;
 }

@@ -2,6 +2,9 @@ import type { OpSpec, RequestMeta } from '@corral/protocol';
 import { watchAbort } from './abort-watch';
 import type { DeadlineQueue } from './deadline-queue';
 
+/** Told how a request ended, synchronously as it settles: undefined for a reply, else the error. */
+export type SettleObserver = (err: Error | undefined) => void;
+
 /** Why a request's own clock or signal ended it, as opposed to a reply or the connection. */
 export type ExpiryReason = 'timeout' | 'abort';
 
@@ -32,6 +35,7 @@ export class PendingRequest {
     readonly meta: RequestMeta | undefined,
     private readonly resolveFn: (value: unknown) => void,
     private readonly rejectFn: (err: Error) => void,
+    private readonly observer?: SettleObserver,
   ) {}
 
   get settled(): boolean { return this.done; }
@@ -55,11 +59,15 @@ export class PendingRequest {
   }
 
   resolve(value: unknown): void {
-    if (this.finish()) this.resolveFn(value);
+    if (!this.finish()) return;
+    this.observer?.(undefined);
+    this.resolveFn(value);
   }
 
   reject(err: Error): void {
-    if (this.finish()) this.rejectFn(err);
+    if (!this.finish()) return;
+    this.observer?.(err);
+    this.rejectFn(err);
   }
 
   private finish(): boolean {

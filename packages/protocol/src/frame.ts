@@ -1,4 +1,4 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import { CorralError, type ErrorCode } from './errors';
 
 /**
@@ -60,15 +60,21 @@ function frameArray(f: Frame): unknown[] {
 
 /** Encodes one frame, header included. */
 export function encodeFrame(f: Frame): Buffer {
-  const body = packr.pack(frameArray(f));
-  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  out.writeUInt32BE(body.length, 0);
-  body.copy(out, HEADER_BYTES);
+  return packFrame(frameArray(f));
+}
+
+/**
+ * msgpackr packs the array after HEADER_BYTES it leaves free at the start, and the length goes
+ * there: the frame is one view into msgpackr's buffer, with no second allocation and copy.
+ */
+function packFrame(a: unknown[]): Buffer {
+  const out = packr.pack(a, RESERVE_START_SPACE | HEADER_BYTES);
+  out.writeUInt32BE(out.length - HEADER_BYTES, 0);
   return out;
 }
 
 export const encodeRequest = (id: number, op: number, args: unknown[], meta?: RequestMeta): Buffer =>
-  encodeFrame(meta ? { kind: 0, id, op, args, meta } : { kind: 0, id, op, args });
+  packFrame(meta ? [0, id, op, args, meta] : [0, id, op, args]);
 export const encodeResponse = (id: number, result: unknown): Buffer => encodeFrame({ kind: 1, id, result });
 export const encodeError = (id: number, err: CorralError): Buffer =>
   encodeFrame({ kind: 2, id, code: err.code, message: err.message, details: err.details });
