@@ -29,14 +29,19 @@ export interface TransportCounters {
 const CONCAT_LIMIT = 64 * 1024;
 /** Frames queued in one tick past which the queue is written at once instead of at the tick's end. */
 export const FLUSH_FRAMES = 64;
+/**
+ * With fewer requests than this in flight (queued or sent), the queue leaves when the current
+ * run of promise callbacks has had its turn rather than at the end of the tick: see send().
+ */
+export const PROMPT_BELOW = 16;
 
 /**
  * The byte side of a connection: frames in through the pure FrameDecoder, frames out through a
  * queue flushed once per event-loop tick, or sooner once it holds FLUSH_FRAMES frames or
  * CONCAT_LIMIT bytes. That queue is the auto-pipelining: the requests issued in one tick (a loop of
  * 1000 gets, a Promise.all) leave in a few socket writes instead of one write (and, with Nagle off,
- * one TCP segment) each. The flush rides process.nextTick, so tests
- * that fake timers must leave nextTick real (`doNotFake: ['nextTick']`) or nothing is ever sent.
+ * one TCP segment) each. The flush rides process.nextTick (or a resolved promise, see send()), so
+ * tests that fake timers must leave nextTick real (`doNotFake: ['nextTick']`) or nothing is ever sent.
  */
 export class FrameTransport {
   private readonly decoder: FrameDecoder;
@@ -70,8 +75,11 @@ export class FrameTransport {
 
   get isClosed(): boolean { return this.closed; }
 
-  /** Queues one encoded frame; it goes out with everything else queued in this tick. */
-  send(frame: Buffer): void {
+  /**
+   * Queues one encoded frame; it goes out with everything else queued in this tick. `inFlight` is
+   * how many requests are out on the connection (queued or sent, not yet answered), this one included.
+   */
+  send(frame: Buffer, inFlight = 0): void {
     if (this.closed || this.ended) return;
     this.queue.push(frame);
     this.queuedBytes += frame.length;
@@ -82,7 +90,14 @@ export class FrameTransport {
     if (this.queue.length >= FLUSH_FRAMES || this.queuedBytes >= CONCAT_LIMIT) { this.flush(); return; }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(flushTick, this);
+      // process.nextTick runs only once the microtask queue is empty. A caller whose other calls
+      // resolve without I/O (L1 hits) keeps it busy: with little in flight the node would sit idle
+      // while requests wait here, and the caller would then wait a whole round trip. So with fewer
+      // than PROMPT_BELOW requests out, the queue leaves after the promise callbacks queued so far
+      // (still one write for calls made together: they are queued by then); with more, the node
+      // has work and the batch grows until the tick ends.
+      if (inFlight < PROMPT_BELOW) void RESOLVED.then(() => this.flush());
+      else process.nextTick(flushTick, this);
     }
   }
 
@@ -134,3 +149,4 @@ export class FrameTransport {
 }
 
 function flushTick(t: FrameTransport): void { t.flush(); }
+const RESOLVED = Promise.resolve();

@@ -250,7 +250,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     req.id = id;
     req.sentAt = now;
     this.pending.set(id, req);
-    t.send(frame);
+    t.send(frame, this.pending.size);
   }
 
   /** Ids wrap within uint32 and skip 0 (an error frame with id 0 is about the connection). */

@@ -1,7 +1,7 @@
 import { once, getEventListeners } from 'node:events';
 import { CorralError, Ops, PROTOCOL_VERSION, PushKind } from '@corral/protocol';
 import { NodeConnection, type NodeConnectionOptions } from '../src/node-connection';
-import { FLUSH_FRAMES } from '../src/frame-transport';
+import { FLUSH_FRAMES, PROMPT_BELOW } from '../src/frame-transport';
 import { FakePeer, deadPort } from './helpers/fake-peer';
 import { track, until, useFakeTimers } from './helpers/util';
 
@@ -113,6 +113,34 @@ describe('multiplexing', () => {
     const results = await Promise.all(calls);
     results.forEach((r, i) => expect(r).toEqual([Buffer.from(`k${i}`), 3]));
     expect(c.inFlight).toBe(0);
+  });
+
+  it('with few requests out, one leaves while the caller\'s promise callbacks keep running; with many, at the end of the tick', async () => {
+    const p = await peer();
+    const c = await connected(p);
+    const writes = () => c.counters.writes;
+    // A caller whose other calls resolve without I/O (L1 hits) keeps the microtask queue busy, and
+    // process.nextTick waits for it to empty. 200 hops stand for 200 L1 hits.
+    const hops = async (n: number, seen: number[]) => { for (let i = 0; i < n; i++) { await Promise.resolve(); seen.push(writes()); } };
+
+    const w0 = writes();
+    const first = Array.from({ length: PROMPT_BELOW }, (_, i) => c.request(Ops.GET, [`a${i}`])); // made together: one write
+    const seen: number[] = [];
+    await hops(200, seen);
+    expect(seen[seen.length - 1]).toBe(w0 + 1);
+    expect(seen.indexOf(w0 + 1)).toBeLessThan(5); // left after a few hops, not after the 200
+
+    // PROMPT_BELOW requests are out (the peer has not answered): the next one waits for the tick's end.
+    const late = c.request(Ops.GET, ['late']);
+    const seen2: number[] = [];
+    await hops(200, seen2);
+    expect(seen2.every((w) => w === w0 + 1)).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(writes()).toBe(w0 + 2);
+
+    const reqs = await p.waitForRequests(PROMPT_BELOW + 1);
+    for (const r of reqs) p.reply(r, null);
+    await Promise.all([...first, late]);
   });
 
   it('turns an error frame into a CorralError with the wire code, message and details', async () => {
