@@ -3,7 +3,9 @@
  * one process, in one run, against:
  *   - Corral with the L1 on (tracking mode, then broadcast mode),
  *   - Corral with the L1 off,
- *   - ioredis (auto-pipelining) against a local redis-server started here on a spare port.
+ *   - ioredis (auto-pipelining) against a local redis-server started here on a spare port,
+ *   - a plain Map behind the same async get/set (the issue's "as fast as a local Map", and the
+ *     ceiling of this loop: what is left when the cache costs nothing but a lookup).
  * Every system gets the same op sequence (over its own copy of the keys) and the same closed loop,
  * runs interleaved across systems, at each of `--concurrency`'s
  * levels of ops in flight (1: a caller awaiting each call, as a request handler does; 256: a
@@ -102,6 +104,14 @@ async function main(): Promise<void> {
       const key = (i: number) => names[keys[i & (SAMPLES - 1)]!]!;
       systems.push({ label: 'ioredis → redis-server', op: (i) => (writes[i & (SAMPLES - 1)] ? io.set(key(i), value) : io.get(key(i))), close: async () => io.disconnect() });
     }
+    if (f.only === undefined || 'local Map'.includes(f.only)) {
+      const names = namesFor('m:');
+      const map = new Map<string, string>(names.map((k) => [k, value]));
+      const get = async (k: string) => map.get(k);
+      const set = async (k: string, v: string) => { map.set(k, v); };
+      const key = (i: number) => names[keys[i & (SAMPLES - 1)]!]!;
+      systems.push({ label: 'local Map (async get/set)', op: (i) => (writes[i & (SAMPLES - 1)] ? set(key(i), value) : get(key(i))), close: async () => map.clear() });
+    }
     // Runs are interleaved (run 1 of every system, then run 2, ...): this machine's speed drifts
     // by tens of percent over minutes, and a drift must not land on one system only.
     for (const n of f.concurrency) {
@@ -126,13 +136,14 @@ async function main(): Promise<void> {
     await redis?.stop();
   }
   console.log(`\nZipf(${f.zipf}) over ${fmt(f.keys)} keys, ${Math.round((1 - f.writes) * 100)} % GET / ${Math.round(f.writes * 100)} % SET, ${f.valueSize}-byte values, ` +
-    `closed loop from one process, ${f.duration} ms per run, median of ${f.runs}; × ioredis is at the same ops in flight\n`);
+    `closed loop from one process, ${f.duration} ms per run, median of ${f.runs}; × ioredis and % of Map are at the same ops in flight\n`);
   const w = Math.max(...results.map(([l]) => l.length));
-  console.log(`${'system'.padEnd(w)}  ${'in flight'.padStart(9)}  ${'ops/s'.padStart(12)}  ${'p50'.padStart(10)}  ${'p99'.padStart(10)}  ${'× ioredis'.padStart(9)}  notes`);
+  console.log(`${'system'.padEnd(w)}  ${'in flight'.padStart(9)}  ${'ops/s'.padStart(12)}  ${'p50'.padStart(10)}  ${'p99'.padStart(10)}  ${'× ioredis'.padStart(9)}  ${'% of Map'.padStart(8)}  notes`);
   for (const n of f.concurrency) {
     const base = results.find(([l, c]) => l.startsWith('ioredis') && c === n)?.[2];
+    const map = results.find(([l, c]) => l.startsWith('local Map') && c === n)?.[2];
     for (const [label, c, r, note] of results.filter(([, c]) => c === n))
-      console.log(`${label.padEnd(w)}  ${String(c).padStart(9)}  ${fmt(r.opsPerSec).padStart(12)}  ${ms(r.p50Us).padStart(10)}  ${ms(r.p99Us).padStart(10)}  ${(base ? `${(r.opsPerSec / base.opsPerSec).toFixed(1)}×` : '–').padStart(9)}  ${note}`);
+      console.log(`${label.padEnd(w)}  ${String(c).padStart(9)}  ${fmt(r.opsPerSec).padStart(12)}  ${ms(r.p50Us).padStart(10)}  ${ms(r.p99Us).padStart(10)}  ${(base ? `${(r.opsPerSec / base.opsPerSec).toFixed(1)}×` : '–').padStart(9)}  ${(map ? `${Math.round((100 * r.opsPerSec) / map.opsPerSec)} %` : '–').padStart(8)}  ${note}`);
   }
   if (!f.skipCost) await measureInvalidationCost();
   process.exit(0);

@@ -77,13 +77,13 @@ export class Corral extends EventEmitter<CorralEvents> {
     }
   }
 
-  async get<T = unknown>(key: string, opts: CallOptions = {}): Promise<T | undefined> {
+  async get<T = unknown>(key: string, opts: CallOptions = NO_OPTIONS): Promise<T | undefined> {
     if (this.l1) return this.l1.get(key, opts) as T | undefined;
     return this.one(key, Ops.GET, () => [key], opts, (r) => readValue('GET', r) as T | undefined);
   }
 
   /** Resolves with the entry's new version, or undefined when an nx/xx condition was not met. */
-  async set(key: string, value: unknown, opts: SetOptions = {}): Promise<number | undefined> {
+  async set(key: string, value: unknown, opts: SetOptions = NO_OPTIONS): Promise<number | undefined> {
     if (opts.nx && opts.xx) throw clientError('E_BAD_ARGS', 'nx (only if absent) and xx (only if present) cannot both hold');
     const t = ttl(opts.ttlMs);
     return this.one(key, Ops.SET, (route) => {
@@ -97,7 +97,7 @@ export class Corral extends EventEmitter<CorralEvents> {
   }
 
   /** Resolves true when the key existed. */
-  async del(key: string, opts: CallOptions = {}): Promise<boolean> {
+  async del(key: string, opts: CallOptions = NO_OPTIONS): Promise<boolean> {
     return this.one(key, Ops.DEL, () => [key], opts, (r) => readBool('DEL', r));
   }
 
@@ -369,6 +369,9 @@ function encode(conn: NodeConnection, value: unknown): { bytes: Buffer; flags: n
   if (err) throw err;
   return encoded;
 }
+
+/** The options of a call made without any: one shared object rather than one per call (get and set are the hot paths). */
+const NO_OPTIONS: Readonly<SetOptions> = Object.freeze({});
 
 /** The wire's ttlMs field: left out when absent (the node rejects nil options); Infinity means none, which the wire spells 0. */
 function ttl(ttlMs: number | undefined): { ttlMs?: number } {

@@ -87,8 +87,9 @@ export class NearCache {
     e.expiresAt = expiresAt;
     e.epoch = stream.epoch;
     e.seq = seq;
+    // Stamped as used, not relinked (as a hit): relinking touches two more scattered entries, and
+    // eviction gives a used entry its second chance anyway.
     e.usedAt = ++this.useTick;
-    part.touch(e);
     this.evict(part, e);
     return true;
   }
