@@ -1,5 +1,6 @@
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import { CorralError, type ErrorCode } from './errors';
+import { fastPackFrame } from './fast-pack';
 
 /**
  * A frame on the wire is a 4-byte big-endian payload length followed by one msgpack array:
@@ -64,10 +65,13 @@ export function encodeFrame(f: Frame): Buffer {
 }
 
 /**
+ * The frame's own encoder (fast-pack.ts) for what frames are made of, msgpackr for anything else;
  * msgpackr packs the array after HEADER_BYTES it leaves free at the start, and the length goes
- * there: the frame is one view into msgpackr's buffer, with no second allocation and copy.
+ * there. Either way the frame is one view into the encoder's buffer, with no second allocation and copy.
  */
 function packFrame(a: unknown[]): Buffer {
+  const fast = fastPackFrame(a, HEADER_BYTES);
+  if (fast !== undefined) return fast;
   const out = packr.pack(a, RESERVE_START_SPACE | HEADER_BYTES);
   out.writeUInt32BE(out.length - HEADER_BYTES, 0);
   return out;
