@@ -11,7 +11,7 @@ import { parseAddress } from './seeds';
 
 /** How long a call waits before asking again a node that answered E_NOT_OWNER from an older ring. */
 export const NODE_BEHIND_RETRY_MS = 50;
-import type { RetryVerdict, Route, Router } from './router';
+import type { Route, Router } from './router';
 import { copyTopology, parseTopology, ringOf, type Topology, type TopologyMember } from './topology';
 
 export interface ClusterRouterOptions {
@@ -140,15 +140,11 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
    * Whether a failed keyed call is worth routing again (Corral does, once):
    *  - E_NOT_OWNER from a node with a newer ring: bring ours up to date (asking that node first: it
    *    is the one known to have the newer view), then yes if the epoch moved. From a node with an
-   *    older ring that names as the owner a member our ring no longer has (one it has not declared
-   *    dead yet: each node does on its own suspicion timer, so this lasts up to a suspicion
-   *    timeout): yes at once, to the same node as that owner's gutter (meta.fallback), as if its
-   *    breaker were open. From a node with an older ring that names a member we still have: yes
-   *    after NODE_BEHIND_RETRY_MS, the time gossip takes to bring it up. From a node at the same
-   *    epoch it is surfaced: the nodes disagree, and a retry would ask the same question.
+   *    older ring: yes after NODE_BEHIND_RETRY_MS, the time gossip takes to bring it up. From a node
+   *    at the same epoch it is surfaced: the nodes disagree, and a retry would ask the same question.
    *  - E_NOT_CONNECTED (never sent) while the node's breaker is open: yes, to the fallback.
    */
-  async shouldRetry(err: unknown, route: Route): Promise<RetryVerdict> {
+  async shouldRetry(err: unknown, route: Route): Promise<boolean> {
     if (!(err instanceof CorralError) || route.epoch === undefined) return false;
     // Never sent (see onBreaker): routing it again sends it to the fallback, or fails it fast.
     if (err.code === 'E_NOT_CONNECTED') return !route.fallback && this.ring.size > 1 && !this.isUp(route.node);
@@ -156,15 +152,8 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
     const theirs = err.details?.['epoch'];
     if (typeof theirs !== 'number' || theirs === route.epoch) return false;
     if (theirs < route.epoch) {
-      // The node is behind us. If the owner it names is gone from our ring (a crashed member it
-      // still holds as a suspect), it may take a suspicion timeout to agree: it serves the call
-      // now as that owner's gutter, exactly what it would be if our breaker for the owner were open.
-      const owner = err.details?.['owner'];
-      const member = this.members.get(route.node);
-      if (!route.fallback && typeof owner === 'string' && !this.ring.has(owner) && member)
-        return member.routes(this.epoch).fallback;
-      // Otherwise it has not heard of a change our ring already has (e.g. a member that just came
-      // back): gossip brings it up in a few ms, so ask it again after a moment.
+      // The node is behind us (it has not heard of the change our ring already has, e.g. a member
+      // that just came back): gossip brings it up in a few ms, so ask it again after a moment.
       await new Promise((r) => setTimeout(r, NODE_BEHIND_RETRY_MS));
       return true;
     }

@@ -13,7 +13,7 @@ import type { NodeConnection } from './node-connection';
 import {
   readBool, readEntry, readInt, readMap, readTtl, readValue, readValues, readVersion, readVersions, type Entry,
 } from './replies';
-import { SingleNodeRouter, plainRoute, type RetryVerdict, type Route, type Router } from './router';
+import { SingleNodeRouter, plainRoute, type Route, type Router } from './router';
 import type { Lock, LockOptions } from './stampede/distributed-lock';
 import type { GetOrSetOptions } from './stampede/get-or-set-options';
 import type { Loader } from './stampede/loader-run';
@@ -342,7 +342,7 @@ export class Corral extends EventEmitter<CorralEvents> {
   }
 
   private readonly routeFn = (key: string): Route => this.routeOf(key);
-  private readonly retryFn = (err: unknown, route: Route): Promise<RetryVerdict> =>
+  private readonly retryFn = (err: unknown, route: Route): Promise<boolean> =>
     this.router.shouldRetry ? this.router.shouldRetry(err, route) : Promise.resolve(false);
 
   /** A call about one key: `args` is built per route, since values are checked against that node's limits. */

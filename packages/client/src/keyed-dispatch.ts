@@ -1,34 +1,30 @@
-import type { RetryVerdict, Route } from './router';
+import type { Route } from './router';
 
 export type RouteOf = (key: string) => Route;
-export type ShouldRetry = (err: unknown, route: Route) => Promise<RetryVerdict>;
+export type ShouldRetry = (err: unknown, route: Route) => Promise<boolean>;
 
 /**
  * One key: sent on its route; after an error the router judges worth it (E_NOT_OWNER from a newer
- * ring, now refreshed), routed again and sent once more — on the route the router named for the
- * retry (e.g. the same node as a gutter), if it named one. Once, because a second
- * E_NOT_OWNER means the nodes themselves disagree, and looping would only hide it.
+ * ring, now refreshed), routed again and sent once more. Once, because a second E_NOT_OWNER means
+ * the nodes themselves disagree, and looping would only hide it.
  *
  * The route is chosen synchronously in the caller's tick, so calls made together still leave in
  * one write per node (auto-pipelining is per connection, per tick).
  */
 export async function dispatchOne<R>(key: string, routeOf: RouteOf, shouldRetry: ShouldRetry, send: (route: Route) => Promise<R>): Promise<R> {
   const route = routeOf(key);
-  let verdict: RetryVerdict;
   try {
     return await send(route);
   } catch (e) {
-    verdict = await shouldRetry(e, route);
-    if (verdict === false) throw e;
+    if (!(await shouldRetry(e, route))) throw e;
   }
-  return send(verdict === true ? routeOf(key) : verdict);
+  return send(routeOf(key));
 }
 
 /**
  * Many keys: grouped by route (one request per node, or two when the node is also standing in for
  * a down owner, since hints are per request), sent in parallel, results put back in the caller's
- * order. A group that fails retryably is split again under the new ring, once (or sent whole on
- * the route the router named for the retry).
+ * order. A group that fails retryably is split again under the new ring, once.
  */
 export async function dispatchMany<I, R>(
   items: readonly I[],
@@ -44,10 +40,8 @@ export async function dispatchMany<I, R>(
       try {
         results = await send(route, mine.map((i) => items[i]!));
       } catch (e) {
-        const verdict = retried ? false : await shouldRetry(e, route);
-        if (verdict === false) throw e;
-        if (verdict === true) return run(mine, true);
-        results = await send(verdict, mine.map((i) => items[i]!));
+        if (retried || !(await shouldRetry(e, route))) throw e;
+        return run(mine, true);
       }
       mine.forEach((i, j) => { out[i] = results[j]!; });
     }));

@@ -23,9 +23,6 @@ export interface Route {
  * Where a request goes. Corral asks the router and never holds a connection itself, so cluster
  * routing over the hash ring replaces SingleNodeRouter without touching the public API.
  */
-/** A router's answer to a failed keyed call: no, yes (route the key again), or yes on this route. */
-export type RetryVerdict = boolean | Route;
-
 export interface Router {
   /** The connection to the node that owns `key`. */
   connectionFor(key: string): NodeConnection;
@@ -37,10 +34,9 @@ export interface Router {
   /**
    * Called with the error of a keyed request sent on `route`. Resolving true means the router has
    * learned something (a newer topology) that makes routing the key again worth it: Corral does,
-   * once, on the key's route then; resolving a Route means: once, on that route (e.g. the same
-   * node as a gutter). Without it, errors are surfaced as they are.
+   * once. Without it, errors are surfaced as they are.
    */
-  shouldRetry?(err: unknown, route: Route): Promise<RetryVerdict>;
+  shouldRetry?(err: unknown, route: Route): Promise<boolean>;
 }
 
 /** One node owns every key. */

@@ -117,28 +117,6 @@ describe('dispatchMany / dispatchOne', () => {
     expect(calls).toEqual(['a:a1,a2', 'b:b1', 'a:a1', 'c:a2']);
   });
 
-  it('a retry goes on the route the router named for that failed call, once, the whole group', async () => {
-    const { get } = routes();
-    const calls: string[] = [];
-    // The router names b's gutter route for the call that failed; the map would still say a.
-    const retry = async () => get('b', true);
-    const send = async (route: Route, mine: string[]) => {
-      calls.push(`${route.node}${route.fallback ? '/gutter' : ''}:${mine.join(',')}`);
-      if (!route.fallback && route.node === 'b') throw new CorralError('E_NOT_OWNER');
-      return mine.map((k) => k.toUpperCase());
-    };
-    expect(await dispatchMany(['a1', 'b1', 'b2'], (k) => k, (k) => get(k[0]!), retry, send)).toEqual(['A1', 'B1', 'B2']);
-    expect(calls).toEqual(['a:a1', 'b:b1,b2', 'b/gutter:b1,b2']);
-    calls.length = 0;
-    expect(await dispatchOne('b3', (k) => get(k[0]!), retry, async (route) => (await send(route, ['b3']))[0])).toBe('B3');
-    expect(calls).toEqual(['b:b3', 'b/gutter:b3']);
-    // A retry the router names no route for still goes by the map.
-    calls.length = 0;
-    await expect(dispatchOne('b4', (k) => get(k[0]!), async () => true, async (route) => (await send(route, ['b4']))[0]))
-      .rejects.toMatchObject({ code: 'E_NOT_OWNER' });
-    expect(calls).toEqual(['b:b4', 'b:b4']);
-  });
-
   it('a second retryable failure is surfaced, not retried again', async () => {
     const { get } = routes();
     const retry = jest.fn(async () => true);
