@@ -30,6 +30,14 @@ export class StatusLinks {
     return (await this.request(id, Ops.STATS, this.opts.timeoutMs)) as Record<string, unknown>;
   }
 
+  /**
+   * What the node's store holds for `key` right now, around routing (HANDOFF_GET: no ownership
+   * check, no read-through, no hit counted): [value, flags, version, ttlMs] or null.
+   */
+  async peek(id: string, key: string): Promise<[unknown, number, number, number | null] | null> {
+    return (await this.request(id, Ops.HANDOFF_GET, this.opts.timeoutMs, [key])) as [unknown, number, number, number | null] | null;
+  }
+
   /** The node is gone (killed, removed): stop redialling it. */
   async forget(id: string): Promise<void> {
     const c = this.conns.get(id);
@@ -47,7 +55,7 @@ export class StatusLinks {
    * A first connect that fails closes the NodeConnection for good, so such an entry is dropped and
    * the next request dials afresh. Once connected, it redials by itself after a drop.
    */
-  private async request(id: string, op: (typeof Ops)[keyof typeof Ops], timeoutMs: number): Promise<unknown> {
+  private async request(id: string, op: (typeof Ops)[keyof typeof Ops], timeoutMs: number, args: unknown[] = []): Promise<unknown> {
     let entry = this.conns.get(id);
     if (!entry) {
       const conn = new NodeConnection({
@@ -62,7 +70,7 @@ export class StatusLinks {
     const mine = entry;
     try {
       await mine.ready;
-      return await mine.conn.request(op, [], { timeoutMs });
+      return await mine.conn.request(op, args, { timeoutMs });
     } catch (e) {
       if ((e as { code?: string }).code === 'E_CLIENT_CLOSED' || mine.conn.state === 'closed') {
         if (this.conns.get(id) === mine) this.conns.delete(id);

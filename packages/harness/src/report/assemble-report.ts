@@ -2,12 +2,14 @@ import type { Host } from '../cluster/harness-cluster';
 import { InvariantChecker } from '../invariants/invariant-checker';
 import { baselineHitRatio, fillStepFigures } from '../measure/step-figures';
 import type { Scenario } from '../scenario/scenario-types';
-import type { LostKey } from '../workload/key-ledger';
+import type { LostKey, StaleRead } from '../workload/key-ledger';
 import type { L1Status } from '../workload/l1-support';
-import type { Report, Sample, StepReport } from './report-types';
+import type { ClientEvent, Report, Sample, StepReport } from './report-types';
 
 /** Listed lost keys per report; the counts are always exact. */
 const MAX_LOST_LISTED = 500;
+/** Stale reads listed, each with its trace. */
+const MAX_STALE_LISTED = 200;
 
 export interface RunRecordings {
   scenario: Scenario;
@@ -21,6 +23,8 @@ export interface RunRecordings {
   samples: Sample[];
   steps: StepReport[];
   lost: readonly LostKey[];
+  stale?: readonly StaleRead[];
+  clientEvents?: readonly ClientEvent[];
   evictions: number;
   aborted: string | undefined;
 }
@@ -53,6 +57,8 @@ export function assembleReport(r: RunRecordings): Report {
     hosts: Object.fromEntries(r.hosts.map((h) => [h.name, { id: h.id, logFile: h.logFile }])),
     l1: r.l1, baselineHitRatio: baseline, samples: r.samples, steps: r.steps, invariants,
     lostKeys: listedLost(r.lost, r.steps), lostKeysOmitted: Math.max(0, r.lost.length - MAX_LOST_LISTED),
+    ...(r.stale && { staleReadList: r.stale.slice(0, MAX_STALE_LISTED) }),
+    ...(r.clientEvents && { clientEvents: [...r.clientEvents] }),
     totals, passed: invariants.every((i) => i.pass), ...(r.aborted !== undefined && { aborted: r.aborted }),
   };
 }

@@ -4,7 +4,12 @@ import type { MoveFigures } from '../measure/ideal-moves';
 import type { Regression } from '../measure/key-sweep';
 import type { Scenario } from '../scenario/scenario-types';
 import type { L1Status } from '../workload/l1-support';
-import type { LostKey } from '../workload/key-ledger';
+import type { LostKey, StaleRead } from '../workload/key-ledger';
+
+/** A workload client switched rings (epoch, members by state) or one of its breakers changed state. */
+export type ClientEvent =
+  | { atMs: number; wall: number; client: string; kind: 'topology'; epoch: number; members: string[] }
+  | { atMs: number; wall: number; client: string; kind: 'breaker'; node: string; state: string };
 
 /** One node as the sampler saw it. */
 export type NodeSample =
@@ -98,6 +103,14 @@ export interface Report {
   lostKeys: LostKey[];
   /** Lost keys beyond the ones listed (the list is capped). */
   lostKeysOmitted: number;
+  /**
+   * Every stale read (up to a cap): the key, the reading client, its ring epoch and the key's owner
+   * in it, the key's last acknowledged writes (client, epoch, owner, version, times) and what each
+   * node held for the key right after. Absent in reports from before it was recorded.
+   */
+  staleReadList?: StaleRead[];
+  /** The workload clients' ring changes and breaker transitions, in order (times as in samples, plus wall-clock ms). */
+  clientEvents?: ClientEvent[];
   totals: { ops: number; reads: number; writes: number; originLoads: number; staleReads: number; lost: number; unavailable: number; errors: Record<string, number>; evictions: number };
   passed: boolean;
   /** Set when the run stopped early (Ctrl-C, a step that could not be carried out). */

@@ -14,10 +14,10 @@ import { RunRegistry, type SweepResult } from '../hosts/run-registry';
 import { Sampler } from '../measure/sampler';
 import { ProgressDisplay } from '../report/progress-display';
 import { assembleReport } from '../report/assemble-report';
-import type { Report, StepReport } from '../report/report-types';
+import type { ClientEvent, Report, StepReport } from '../report/report-types';
 import { ReportWriter, type WrittenReport } from '../report/report-writer';
 import { NEEDS_NETNS, type Scenario } from '../scenario/scenario-types';
-import { KeyLedger } from '../workload/key-ledger';
+import { KeyLedger, type StaleRead } from '../workload/key-ledger';
 import { KeySpace } from '../workload/key-space';
 import { L1Support } from '../workload/l1-support';
 import { ValueCodec } from '../workload/value-codec';
@@ -118,6 +118,14 @@ export class HarnessRun {
     this.clients.push(observer);
     for (const c of this.clients) c.on('error', () => undefined); // topology hiccups are measured through the calls, not thrown at the process
     const workers = this.clients.slice(0, sc.workload.clients);
+    const clientEvents: ClientEvent[] = [];
+    workers.forEach((c, n) => {
+      const client = `harness-client-${n + 1}`;
+      c.on('topology', (epoch, members) => clientEvents.push({
+        atMs: Math.round(this.now()), wall: Date.now(), client, kind: 'topology', epoch, members: members.map((m) => `${m.id}:${m.state}`),
+      }));
+      c.on('breaker', (ch) => clientEvents.push({ atMs: Math.round(this.now()), wall: Date.now(), client, kind: 'breaker', node: ch.node, state: ch.state }));
+    });
     const l1 = L1Support.status(sc.workload.l1, workers[0]);
     if (sc.workload.l1 && !l1.available) this.display.line(`note: ${l1.note}`);
 
@@ -131,7 +139,9 @@ export class HarnessRun {
     const workload = new Workload({
       clients: workers, keys, ledger, codec, spec: sc.workload, stats, ttlMs: sc.data.ttlMs, gutterTtlMs: sc.cluster.gutterTtlMs,
       now: this.now, step: () => this.currentStep,
+      onStale: (rec) => { probes.push(this.probeStale(cluster, codec, rec)); },
     });
+    const probes: Array<Promise<void>> = [];
     const sampler = new Sampler({
       stats, cluster, links: this.links, intervalMs: sc.sampleMs, now: this.now, step: () => this.currentStep,
       l1Hits: () => (l1.available ? workers.reduce((n, c) => n + (L1Support.counters(c)?.hits ?? 0), 0) : undefined),
@@ -165,15 +175,32 @@ export class HarnessRun {
     await workload.stop();
     await sampler.stop();
     await sampler.sampleNow();
+    await Promise.allSettled(probes);
     this.display.clear();
 
     const report = assembleReport({
       scenario: sc, scenarioFile: this.o.scenarioFile, startedAt, durationS: Math.round(this.now()) / 1000, hostMode: this.pool.mode,
-      hosts: cluster.all(), l1, samples: sampler.samples, steps, lost: ledger.lost,
+      hosts: cluster.all(), l1, samples: sampler.samples, steps, lost: ledger.lost, stale: ledger.stale, clientEvents,
       evictions: await this.evictions(cluster), aborted,
     });
     const paths = ReportWriter.write(report, this.o.outDir);
     return { report, paths };
+  }
+
+  /** Right after a stale read: what each node up holds for the key, and its ring epoch. */
+  private async probeStale(cluster: HarnessCluster, codec: ValueCodec, rec: StaleRead): Promise<void> {
+    const atMs = Math.round(this.now());
+    const nodes: NonNullable<StaleRead['probe']>['nodes'] = {};
+    await Promise.all(cluster.up().map(async (h) => {
+      try {
+        const [entry, status] = await Promise.all([this.links.peek(h.id, rec.key), this.links.status(h.id).catch(() => undefined)]);
+        const decoded = entry === null ? undefined : codec.decode(entry[0]);
+        nodes[`${h.name} ${h.id}`] = { seq: decoded?.seq ?? null, version: entry === null ? null : entry[2], epoch: status?.epoch ?? null };
+      } catch (e) {
+        nodes[`${h.name} ${h.id}`] = { error: String((e as Error).message) };
+      }
+    }));
+    rec.probe = { atMs, nodes };
   }
 
   /** Evictions would make a loss ambiguous (evicted is not lost), so the report counts them. Nodes are sized to need none. */

@@ -19,9 +19,74 @@ export interface LostKey {
    * was unreadable for a while, not gone. Such keys are reported as unavailable, not as lost.
    */
   cameBack: boolean;
+  /** The key's last acknowledged writes (client, ring epoch, owner, times), oldest first: to trace it. */
+  writes?: WriteRecord[];
 }
 
 export type ReadVerdict = 'hit' | 'stale' | 'miss' | 'lost' | 'foreign' | 'away';
+
+/** Who made an acknowledged write and how it was routed: what a stale read is traced back with. */
+export interface WriteContext {
+  /** The client's name (harness-client-N), or 'preload'. */
+  client?: string;
+  /** The client's ring epoch when it sent the write and when the acknowledgement came back. */
+  epochAtSend?: number;
+  epochAtAck?: number;
+  /** The key's owner in the client's ring when it sent the write (the node it went to, unless `gutter`). */
+  ownerAtSend?: string;
+  /** The owner's breaker was not closed when it was sent or acknowledged: it went to a gutter. */
+  gutter?: boolean;
+  /** A refill (SET nx of the value the origin holds), not a fresh write. */
+  refill?: boolean;
+  /** Wall-clock ms (Date.now()) when it was sent, to line it up with the node logs. */
+  sentWall?: number;
+}
+
+/** One acknowledged write of a key, as the ledger keeps the last few of each key. */
+export interface WriteRecord extends WriteContext {
+  seq: number;
+  version: number;
+  /** ms since the run started. */
+  sentAtMs: number;
+  ackedAtMs: number;
+  /** The owner in the client's ring when it was acknowledged. */
+  owner: string | undefined;
+  ackedWall: number;
+}
+
+/** The read's side of a stale read: who read, by which ring, routed where. */
+export interface ReadContext {
+  client: string;
+  step: number;
+  sentAtMs: number;
+  atMs: number;
+  sentWall: number;
+  epochAtSend: number;
+  epochAtReply: number;
+  ownerAtSend: string;
+  ownerAtReply: string;
+  /** The owner's breaker in the reading client when the read was sent (not 'closed': the read went to a gutter). */
+  ownerBreakerAtSend: string | undefined;
+}
+
+/** A read that returned an older write than the last one acknowledged before it was sent. */
+export interface StaleRead extends ReadContext {
+  key: string;
+  atWall: string;
+  /** The write the read returned and the last acknowledged write it should have seen (at least). */
+  readSeq: number;
+  expectedSeq: number;
+  /** The key's acknowledged writes the ledger still holds (the last few), oldest first. */
+  writes: WriteRecord[];
+  /**
+   * Right after the stale read, what each node up held for the key (HANDOFF_GET: the store as it
+   * is, no read-through) and its ring epoch: where the missed write went, and who still had the old one.
+   */
+  probe?: { atMs: number; nodes: Record<string, { seq: number | null; version: number | null; epoch: number | null } | { error: string }> };
+}
+
+/** Acknowledged writes kept per key for tracing stale reads. */
+const HISTORY = 6;
 
 const LIVE = 0;
 const LOST = 1;
@@ -51,6 +116,8 @@ export class KeyLedger {
   private readonly owners: string[] = [];
   private readonly lostByKey = new Map<number, LostKey>();
   readonly lost: LostKey[] = [];
+  private readonly history = new Map<number, WriteRecord[]>();
+  readonly stale: StaleRead[] = [];
   /**
    * Members restarting from a snapshot right now (planned, announced by the harness). A key last
    * written to one of them is away until it is back, not lost: a miss meanwhile is judged 'away'
@@ -82,8 +149,13 @@ export class KeyLedger {
    * The write of `seq` was acknowledged with `version`. `ttlMs` is the TTL it may have got
    * (the gutter's when the owner was down), counted from `sentAt`.
    */
-  ackWrite(i: number, seq: number, version: number, sentAt: number, now: number, ttlMs: number | undefined, owner: string | undefined): void {
+  ackWrite(i: number, seq: number, version: number, sentAt: number, now: number, ttlMs: number | undefined, owner: string | undefined,
+    ctx: WriteContext = {}): void {
     this.inFlight[i] = 0;
+    let h = this.history.get(i);
+    if (!h) this.history.set(i, h = []);
+    h.push({ seq, version, sentAtMs: Math.round(sentAt * 10) / 10, ackedAtMs: Math.round(now * 10) / 10, owner, ackedWall: Date.now(), ...ctx });
+    if (h.length > HISTORY) h.shift();
     if (seq < this.ackedSeq[i]!) return;
     this.ackedSeq[i] = seq;
     this.ackedVersion[i] = version;
@@ -132,10 +204,21 @@ export class KeyLedger {
       key: this.keyName(i), step: ctx.step, atMs: Math.round(now), atWall: new Date().toISOString(), detectedBy: ctx.detectedBy,
       lastAckedSeq: this.ackedSeq[i]!, lastAckedVersion: this.ackedVersion[i]!,
       ownerAtWrite: this.ownerAt[i]! >= 0 ? this.owners[this.ownerAt[i]!] : undefined, cameBack: false,
+      writes: [...(this.history.get(i) ?? [])],
     };
     this.lostByKey.set(i, rec);
     this.lost.push(rec);
     return 'lost';
+  }
+
+  /** Records a read the ledger judged 'stale', with what it knows of the key's writes; returns the record (probe it further). */
+  recordStale(i: number, readSeq: number, expectedSeq: number, read: ReadContext): StaleRead {
+    const rec: StaleRead = {
+      key: this.keyName(i), atWall: new Date().toISOString(), readSeq, expectedSeq, ...read,
+      writes: [...(this.history.get(i) ?? [])],
+    };
+    this.stale.push(rec);
+    return rec;
   }
 
   /** A refill with nx was refused: the key is there after all, so a loss just recorded was only a miss. */

@@ -1,6 +1,6 @@
 import type { Corral } from '@corral/client';
 import type { WorkloadSpec } from '../scenario/scenario-types';
-import type { KeyLedger } from './key-ledger';
+import type { KeyLedger, StaleRead } from './key-ledger';
 import type { KeySpace } from './key-space';
 import type { ValueCodec } from './value-codec';
 import type { WindowStats } from './window-stats';
@@ -23,6 +23,8 @@ export interface WorkloadOptions {
   random?: () => number;
   /** Bound on operations in flight; arrivals beyond it are counted as skipped. */
   maxInFlight?: number;
+  /** Called with each stale read as it is recorded (the harness probes the nodes for the key). */
+  onStale?: (rec: StaleRead) => void;
 }
 
 const TICK_MS = 10;
@@ -101,6 +103,10 @@ export class Workload {
     const key = this.o.keys.key(i);
     const expected = ledger.expectation(i);
     const sentAt = this.o.now();
+    const sentWall = Date.now();
+    const epochAtSend = client.topology().epoch;
+    const ownerAtSend = client.ownerOf(key);
+    const ownerBreakerAtSend = this.downOwners[c]!.has(ownerAtSend) ? breakerOf(client, ownerAtSend) : 'closed';
     let value: unknown;
     try {
       value = await client.get(key, { timeoutMs: this.o.spec.timeoutMs });
@@ -115,7 +121,14 @@ export class Workload {
     const decoded = value === undefined ? undefined : codec.decode(value) ?? 'foreign';
     const verdict = ledger.judge(i, sentAt, now, expected, decoded, { step: this.o.step(), detectedBy: 'read' });
     if (verdict === 'hit' || verdict === 'stale' || verdict === 'foreign') stats.count('hits');
-    if (verdict === 'stale') stats.count('staleReads');
+    if (verdict === 'stale') {
+      stats.count('staleReads');
+      const rec = ledger.recordStale(i, (decoded as { seq: number }).seq, expected.seq, {
+        client: clientName(c), step: this.o.step(), sentAtMs: round1(sentAt), atMs: round1(now), sentWall,
+        epochAtSend, epochAtReply: client.topology().epoch, ownerAtSend, ownerAtReply: client.ownerOf(key), ownerBreakerAtSend,
+      });
+      this.o.onStale?.(rec);
+    }
     // Away: its node is restarting from a snapshot (planned); the application would load it from
     // the origin, but the cache is not refilled, so the sweep can tell whether the node brought it back.
     if (verdict === 'away') { stats.count('misses'); stats.count('originLoads'); return; }
@@ -158,6 +171,8 @@ export class Workload {
     const key = this.o.keys.key(i);
     const owner = client.ownerOf(key);
     const gutterAtSend = this.downOwners[c]!.has(owner);
+    const epochAtSend = client.topology().epoch;
+    const sentWall = Date.now();
     const sentAt = this.o.now();
     let version: number | undefined;
     try {
@@ -178,7 +193,9 @@ export class Workload {
     }
     const gutter = gutterAtSend || this.downOwners[c]!.has(client.ownerOf(key));
     const ttl = gutter ? Math.min(this.o.gutterTtlMs, this.o.ttlMs ?? Infinity) : this.o.ttlMs;
-    ledger.ackWrite(i, seq, version, sentAt, this.o.now(), ttl, client.ownerOf(key));
+    ledger.ackWrite(i, seq, version, sentAt, this.o.now(), ttl, client.ownerOf(key), {
+      client: clientName(c), epochAtSend, epochAtAck: client.topology().epoch, ownerAtSend: owner, gutter, refill, sentWall,
+    });
     return true;
   }
 
@@ -186,4 +203,11 @@ export class Workload {
     this.o.stats.latency(this.o.now() - sentAt);
     this.o.stats.error(String((e as { code?: unknown }).code ?? 'E_UNKNOWN'));
   }
+}
+
+const clientName = (c: number): string => `harness-client-${c + 1}`;
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;
+
+function breakerOf(client: Corral, id: string): string | undefined {
+  return client.topology().members.find((m) => m.id === id)?.breaker;
 }
