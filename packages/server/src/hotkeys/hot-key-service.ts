@@ -12,6 +12,7 @@ import { HotFanout } from './hot-fanout';
 import { HotFollower, type HotSyncMessage } from './hot-follower';
 import { resolveHotKeyConfig, type HotKeyConfig } from './hot-key-config';
 import { HotKeyCounter } from './hot-key-counter';
+import { ReadSampler } from './read-sampler';
 
 type Handler = (args: unknown[], ctx: ConnectionContext) => unknown;
 export type HotKeyOpName = 'HOT_GET' | 'HOTKEYS' | 'HOT_SYNC';
@@ -34,6 +35,12 @@ interface Fetch { owner: string; gen: number; poisoned: boolean; promise: Promis
 
 /** Keys above the threshold remembered for the crossing log; past it crossings are not logged. */
 const MAX_ABOVE = 1_000;
+/**
+ * Above this many reads per second at the node, reads are counted one in up to MAX_SAMPLE_EVERY
+ * (ReadSampler): at the default threshold a key turning hot is still sampled ~170 times a second.
+ */
+const SAMPLE_ABOVE_READS_PER_SEC = 20_000;
+const MAX_SAMPLE_EVERY = 8;
 
 /**
  * Hot keys served by every node. As owner: counts reads per key (decaying), logs
@@ -58,6 +65,7 @@ export class HotKeyService {
   private readonly fetches = new Map<string, Fetch>();
   private timer: NodeJS.Timeout | undefined;
   private readonly counts = { detected: 0, ownerReads: 0, copyReads: 0, fetched: 0, notHot: 0, cooled: 0 };
+  private readonly sampler: ReadSampler;
 
   constructor(private readonly o: HotKeyServiceOptions) {
     this.config = resolveHotKeyConfig(o.config);
@@ -82,6 +90,8 @@ export class HotKeyService {
     });
     o.invalidation.stream.onBatch((b) => { if (this.isClustered()) this.fanout.deliver(b); });
     o.invalidation.setHotKeys(() => ({ gen: this.hotGen, keys: [...this.hot.keys()] }));
+    this.sampler = new ReadSampler(o.clock.now(), SAMPLE_ABOVE_READS_PER_SEC,
+      Math.max(1, Math.min(MAX_SAMPLE_EVERY, Math.floor(this.config.threshold / 100))));
     this.registerMetrics(o.registry);
   }
 
@@ -101,10 +111,12 @@ export class HotKeyService {
   /** Every read this node serves from its store (GET, GETS, MGET, HOT_GET at the owner). */
   noteRead(key: string): void {
     if (!this.config.enabled) return;
-    const count = this.counter.hit(key);
+    const n = this.sampler.note();
+    if (n === 0) return;
+    const count = this.counter.hit(key, n);
     if (count < this.config.threshold) return;
     const h = this.hot.get(key);
-    if (h !== undefined) { h.served++; return; }
+    if (h !== undefined) { h.served += n; return; }
     if (this.above.has(key) || this.above.size >= MAX_ABOVE) return;
     this.above.add(key);
     this.counts.detected++;
@@ -135,6 +147,7 @@ export class HotKeyService {
     return {
       hotKeys: this.hot.size,
       hotKeysDetected: this.counts.detected,
+      hotReadSampleEvery: this.sampler.sampleEvery,
       hotCopies: this.copies.size,
       hotCopyBytes: this.copies.byteSize,
       hotOwnerReads: this.counts.ownerReads,
@@ -220,6 +233,7 @@ export class HotKeyService {
 
   private tick(): void {
     if (!this.config.enabled) return;
+    this.sampler.tick(this.o.clock.now());
     const cool = this.config.threshold * this.config.coolFraction;
     for (const key of this.above) {
       if (this.counter.peek(key) >= cool && (!this.hot.has(key) || this.owns(key))) continue;
