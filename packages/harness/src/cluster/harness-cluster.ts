@@ -83,7 +83,7 @@ export class HarnessCluster {
     const args = [
       '--host', addr.ip, '--port', String(addr.port), '--gossip-port', String(addr.gossipPort),
       '--max-memory', String(s.maxMemoryBytes), '--gossip-interval', `${s.gossipIntervalMs}ms`,
-      '--suspicion-mult', String(s.suspicionMult), '--gutter-ttl', `${s.gutterTtlMs}ms`, '--log-level', 'info',
+      '--suspicion-mult', String(s.suspicionMult), '--gutter-ttl', `${s.gutterTtlMs}ms`, '--log-level', process.env.CORRAL_HARNESS_NODE_LOG ?? 'info',
       ...(s.probeTimeoutMs !== undefined ? ['--probe-timeout', `${s.probeTimeoutMs}ms`] : []),
       ...(s.handoffRateBytes !== undefined ? ['--handoff-rate', String(s.handoffRateBytes)] : []),
       ...(s.vnodes !== undefined ? ['--vnodes', String(s.vnodes)] : []),
