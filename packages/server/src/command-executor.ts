@@ -3,7 +3,7 @@ import {
   CorralError, opByCode, PROTOCOL_VERSION, validateArgs,
   type ErrorCode, type Limits, type OpName, type OpSpec, type RequestMeta,
 } from '@corral/protocol';
-import type { KeyOwnership } from './cluster/key-ownership';
+import { requestKeys, type KeyOwnership } from './cluster/key-ownership';
 import type { ReadThrough } from './cluster/read-through';
 import type { ConnectionContext } from './connection-context';
 import { leaseHandlers } from './leases/lease-handlers';
@@ -50,6 +50,8 @@ export interface CommandExecutorOptions {
    * L1 needs no push for them) and that its L1 holds what it wrote (invalidation/).
    */
   onWrite?: (op: OpSpec, args: unknown[], ctx: ConnectionContext) => (() => void) | undefined;
+  /** Called after a mutating op this node took as a gutter (meta.fallback) with the keys it wrote (cluster/: strays). */
+  onGutterWrite?: (keys: string[]) => void;
 }
 
 type Handler = (args: unknown[], ctx: ConnectionContext) => unknown;
@@ -105,7 +107,9 @@ export class CommandExecutor {
         throw e;
       }
     }
-    return this.execute(op, args, ctx);
+    const reply = this.execute(op, args, ctx);
+    if (meta?.fallback && op.mutates && this.opts.onGutterWrite) this.opts.onGutterWrite(requestKeys(op, args));
+    return reply;
   }
 
   /** Runs an op whose arguments are already validated. */
