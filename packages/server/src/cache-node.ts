@@ -90,7 +90,6 @@ export class CacheNode {
     this.executor = new CommandExecutor({
       onRead: (key, ctx) => { this.invalidation.noteRead(ctx.id, key); this.hotKeys.noteRead(key); },
       onWrite: (op, args, ctx) => this.invalidation.beginWrite(op, args, ctx.id),
-      onGutterWrite: (keys) => this.clusterAgent?.onGutterWrite(keys),
       leases: this.leases,
       locks: this.locks,
       store: this.store,

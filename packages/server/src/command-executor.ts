@@ -3,7 +3,7 @@ import {
   CorralError, opByCode, PROTOCOL_VERSION, validateArgs,
   type ErrorCode, type Limits, type OpName, type OpSpec, type RequestMeta,
 } from '@corral/protocol';
-import { requestKeys, type KeyOwnership } from './cluster/key-ownership';
+import type { KeyOwnership } from './cluster/key-ownership';
 import type { ReadThrough } from './cluster/read-through';
 import type { ConnectionContext } from './connection-context';
 import { leaseHandlers } from './leases/lease-handlers';
@@ -50,8 +50,6 @@ export interface CommandExecutorOptions {
    * L1 needs no push for them) and that its L1 holds what it wrote (invalidation/).
    */
   onWrite?: (op: OpSpec, args: unknown[], ctx: ConnectionContext) => (() => void) | undefined;
-  /** Called after a mutating op this node took as a gutter (meta.fallback) with the keys it wrote (cluster/: strays). */
-  onGutterWrite?: (keys: string[]) => void;
 }
 
 type Handler = (args: unknown[], ctx: ConnectionContext) => unknown;
@@ -107,9 +105,7 @@ export class CommandExecutor {
         throw e;
       }
     }
-    const reply = this.execute(op, args, ctx);
-    if (meta?.fallback && op.mutates && this.opts.onGutterWrite) this.opts.onGutterWrite(requestKeys(op, args));
-    return reply;
+    return this.execute(op, args, ctx);
   }
 
   /** Runs an op whose arguments are already validated. */

@@ -39,47 +39,19 @@ describe('a node in a static cluster', () => {
 
   it('caps TTLs of writes it takes as a fallback (gutter)', async () => {
     const t = cluster.nodes[1]!;
-    const view = t.node.cluster;
-    // Keys it owns: a key owned elsewhere goes on to its owner (next test).
-    const [k1, k2, k3] = Array.from({ length: 200 }, (_x, i) => `gutter:${i}`).filter((k) => view.ownerOf(k) === view.selfId) as [string, string, string];
     const c = await t.connect();
     try {
-      await c.callWithMeta('SET', [k1, bytes('v'), { ttlMs: 3_600_000 }], { fallback: true });
-      await c.callWithMeta('SET', [k2, bytes('v')], { fallback: true });
-      await c.call('SET', [k3, bytes('v')]);
-      await c.callWithMeta('TOUCH', [k3, 0], { fallback: true });
+      await c.callWithMeta('SET', ['gutter:1', bytes('v'), { ttlMs: 3_600_000 }], { fallback: true });
+      await c.callWithMeta('SET', ['gutter:2', bytes('v')], { fallback: true });
+      await c.call('SET', ['gutter:3', bytes('v')]);
+      await c.callWithMeta('TOUCH', ['gutter:3', 0], { fallback: true });
       const cap = t.node.config.gutterTtlMs;
-      for (const k of [k1, k2, k3]) {
+      for (const k of ['gutter:1', 'gutter:2', 'gutter:3']) {
         const ttl = (await c.call('TTL', [k])) as number;
         expect(ttl).toBeGreaterThan(0);
         expect(ttl).toBeLessThanOrEqual(cap);
       }
     } finally { c.close(); }
-  });
-
-  it('passes a gutter write for a key owned by another member it holds up on to that owner, which keeps the newer copy', async () => {
-    const [a, b] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0]];
-    const view = a.node.cluster;
-    const bId = b.node.cluster.selfId;
-    const keys = Array.from({ length: 400 }, (_x, i) => `stray:${i}`).filter((k) => view.ownerOf(k) === bId).slice(0, 20);
-    const ca = await a.connect();
-    const cb = await b.connect();
-    try {
-      // The owner holds an older copy of each (as a returning node would); the gutter takes the newer write.
-      for (const k of keys) await cb.call('SET', [k, bytes('old')]);
-      for (const k of keys) await ca.callWithMeta('SET', [k, bytes('new')], { fallback: true });
-      const deadline = Date.now() + 5_000;
-      const atOwner = async () => Promise.all(keys.map(async (k) => ((await cb.call('GET', [k])) as [Buffer] | null)?.[0]?.toString()));
-      while ((await atOwner()).some((v) => v !== 'new') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(await atOwner()).toEqual(keys.map(() => 'new'));
-      // Handed over: the gutter keeps no copy of its own.
-      for (const k of keys) expect(await ca.call('GET', [k])).toBeNull();
-      // A gutter write for a key it owns stays (nothing to pass on).
-      const mine = Array.from({ length: 200 }, (_x, i) => `stray-own:${i}`).find((k) => view.ownerOf(k) === view.selfId)!;
-      await ca.callWithMeta('SET', [mine, bytes('v')], { fallback: true });
-      await new Promise((r) => setTimeout(r, 100));
-      expect(await ca.call('GET', [mine])).toEqual([bytes('v'), 0]);
-    } finally { ca.close(); cb.close(); }
   });
 });
 

@@ -10,7 +10,6 @@ import { GossipMembershipSource } from './gossip-membership-source';
 import { HandoffReceiver } from './handoff-receiver';
 import { HandoffSender } from './handoff-sender';
 import { OpsRate } from './ops-rate';
-import { ownsKey } from './owns-key';
 import { PeerPool } from './peer-link';
 import type { ReadThrough } from './read-through';
 
@@ -116,14 +115,6 @@ export class ClusterAgent extends EventEmitter<ClusterAgentEvents> {
   }
 
   opsPerSec(): number { return this.opsRate.perSecond(); }
-
-  /**
-   * Keys just written here as a gutter: those this node does not own go on to their owner (the
-   * client could not reach it; this node may well), see HandoffSender.onStray.
-   */
-  onGutterWrite(keys: readonly string[]): void {
-    for (const k of keys) if (!ownsKey(this.o.view, k) && this.o.view.ring.size > 0) this.sender.onStray(k);
-  }
 
   private ringChanged(prev: HashRing, next: HashRing): void {
     this.dropLinksThroughOutages();

@@ -32,8 +32,6 @@ const SEND_CONCURRENCY = 4;
 /** Gossip delivers a change to the members one by one; a short pause lets a burst become one pass. */
 const DEBOUNCE_MS = 20;
 const RETRY_BASE_MS = 200;
-/** Strays remembered for a targeted pass; past it the next pass scans the store instead. */
-const MAX_STRAYS = 10_000;
 const RETRY_CAP_MS = 5_000;
 /** Per-entry framing in a batch (array headers, flags, version, ttl), for the byte budget. */
 const ENTRY_OVERHEAD_BYTES = 24;
@@ -65,8 +63,6 @@ export class HandoffSender {
   /** Keys this node does not own and cannot send anywhere (the ring is empty: it was the last member). */
   private stranded = 0;
   private lastError: string | undefined;
-  /** Keys written here as a gutter that this node does not own (onStray): sent without a scan. */
-  private strays = new Set<string>();
 
   constructor(private readonly o: HandoffSenderOptions) {
     this.throttle = new ByteThrottle(o.config.maxBytesPerSec, () => o.clock.now());
@@ -80,19 +76,6 @@ export class HandoffSender {
     this.dirty = true;
     // A pass waiting to retry starts over at once: the new ring may well be what it was waiting for.
     if (this.backoffTimer) { clearTimeout(this.backoffTimer.timer); this.backoffTimer.wake(); }
-    this.schedule();
-  }
-
-  /**
-   * `key` was just written here as a gutter (the client could not reach its owner) although this
-   * node does not own it and holds its owner up: it goes to the owner like any handoff (the owner
-   * keeps the newer copy), in a pass of its own that sends the strays without scanning the store.
-   * Left here, a copy written after this node had handed the key over would shadow nothing and be
-   * shadowed by the owner's older one once clients reach the owner again: a stale read.
-   */
-  onStray(key: string): void {
-    if (this.strays.size >= MAX_STRAYS) { this.onRingChange(); return; }
-    this.strays.add(key);
     this.schedule();
   }
 
@@ -130,7 +113,7 @@ export class HandoffSender {
         .finally(() => {
           this.running = undefined;
           this.stateNow = 'idle';
-          if (this.dirty || this.strays.size > 0) this.schedule();
+          if (this.dirty) this.schedule();
           else this.wakeIdleWaiters();
         });
     }, DEBOUNCE_MS);
@@ -144,37 +127,24 @@ export class HandoffSender {
 
   private async run(): Promise<void> {
     let backoff = RETRY_BASE_MS;
-    // A pass for strays alone (no ring change since the last full pass) sends them without a scan.
-    let full = this.dirty;
     while (!this.stopSignal.stopped) {
-      full ||= this.dirty;
       this.dirty = false;
-      const strays = this.strays;
-      this.strays = new Set();
       const { ring, epoch, selfId } = this.o.view;
       this.stateNow = 'scanning';
-      const plan = full ? await this.scan(ring, selfId) : planOf(strays, ring, selfId, this.o.store);
-      if (this.dirty || this.stopSignal.stopped) { if (!full) this.keepStrays(strays); continue; }
+      const plan = await this.scan(ring, selfId);
+      if (this.dirty || this.stopSignal.stopped) continue;
       this.stateNow = 'sending';
-      const left = await this.send(plan, epoch, selfId, full);
-      if (this.dirty || this.stopSignal.stopped) { if (!full) this.keepStrays(strays); continue; }
+      const left = await this.send(plan, epoch, selfId);
+      if (this.dirty || this.stopSignal.stopped) continue;
       if (left > 0) {
-        // A full pass scans again; a strays pass tries what is still here again.
-        if (!full) this.keepStrays(strays);
         this.stateNow = 'retrying';
         await this.backoff(backoff);
         backoff = Math.min(backoff * 2, RETRY_CAP_MS);
         continue;
       }
-      // Only a full pass may say this node owes nothing more under this ring.
-      if (full) await this.announceDone(ring, epoch, selfId, plan);
-      if (!this.dirty && this.strays.size === 0) return;
-      full = false;
+      await this.announceDone(ring, epoch, selfId, plan);
+      if (!this.dirty) return;
     }
-  }
-
-  private keepStrays(keys: Iterable<string>): void {
-    for (const k of keys) if (this.strays.size < MAX_STRAYS) this.strays.add(k);
   }
 
   private backoff(ms: number): Promise<void> {
@@ -209,15 +179,13 @@ export class HandoffSender {
   }
 
   /** Sends the plan; returns how many keys are still here and not owned (refused, unreachable, rewritten). */
-  private async send(plan: Map<string, string[]>, epoch: number, selfId: string, full: boolean): Promise<number> {
+  private async send(plan: Map<string, string[]>, epoch: number, selfId: string): Promise<number> {
     const byTarget: Record<string, TargetProgress> = {};
     for (const [owner, keys] of plan) byTarget[owner] = { planned: keys.length, sent: 0, rejected: 0, failed: 0 };
     this.lifetime.passes++;
     this.pass = { n: this.lifetime.passes, epoch, startedAt: this.o.clock.wallNow(), byTarget };
     if (plan.size === 0) return 0;
-    // Strays passes follow gutter writes, which come in bursts during an outage: not an info line each.
-    const log = full ? this.o.logger.info.bind(this.o.logger) : this.o.logger.debug.bind(this.o.logger);
-    log({ epoch, strays: !full, targets: Object.fromEntries([...plan].map(([k, v]) => [k, v.length])) }, 'handoff_pass_started');
+    this.o.logger.info({ epoch, targets: Object.fromEntries([...plan].map(([k, v]) => [k, v.length])) }, 'handoff_pass_started');
     const owners = [...plan.keys()];
     let next = 0;
     let left = 0;
@@ -228,7 +196,7 @@ export class HandoffSender {
       }
     };
     await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, owners.length) }, worker));
-    log({ epoch, strays: !full, left, byTarget }, 'handoff_pass_finished');
+    this.o.logger.info({ epoch, left, byTarget }, 'handoff_pass_finished');
     return left;
   }
 
@@ -298,19 +266,4 @@ export class HandoffSender {
         this.o.logger.debug({ to: t, err: (err as Error).message }, 'handoff_done_notice_failed');
       })));
   }
-}
-
-/** The strays still here and owned elsewhere, by owner. */
-function planOf(keys: Iterable<string>, ring: HashRing, selfId: string, store: HandoffSenderOptions['store']): Map<string, string[]> {
-  const plan = new Map<string, string[]>();
-  if (ring.size === 0) return plan;
-  for (const key of keys) {
-    if (store.peek(key) === undefined) continue;
-    const owner = ring.ownerOf(key);
-    if (owner === selfId) continue;
-    let list = plan.get(owner);
-    if (!list) plan.set(owner, (list = []));
-    list.push(key);
-  }
-  return plan;
 }
