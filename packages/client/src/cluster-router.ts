@@ -177,8 +177,9 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
 
   /**
    * Resolves true once `node` no longer holds `owner` as alive or suspect (its TOPOLOGY, asked every
-   * NODE_AGREE_POLL_MS), false when it still does after the client's request timeout or cannot be
-   * asked. Calls waiting on the same (node, owner) share one poll.
+   * NODE_AGREE_POLL_MS) or our own ring has `owner` again, false when neither happened within the
+   * client's request timeout or the node cannot be asked. Calls waiting on the same (node, owner)
+   * share one poll.
    */
   private untilNodeDrops(node: string, owner: string): Promise<boolean> {
     const k = `${node} ${owner}`;
@@ -196,6 +197,8 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
     const until = performance.now() + waitMs;
     while (m !== undefined && !this.closePromise && performance.now() < until) {
       await new Promise((r) => setTimeout(r, NODE_AGREE_POLL_MS));
+      // Our own ring has the owner back meanwhile (it was not dead after all: a heal): route again.
+      if (this.ring.has(owner)) return true;
       let state: string | undefined;
       try {
         state = parseTopology(await m.request(Ops.TOPOLOGY, [])).members.find((x) => x.id === owner)?.state;
