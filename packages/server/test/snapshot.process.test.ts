@@ -28,13 +28,13 @@ test('SIGTERM writes the hottest keys; a restart with the same file serves them 
   const conn = await RawConnection.connect(a.port);
   const n = 500;
   const versions = new Map<string, number>();
+  const firstSetAt = Date.now();
   for (let i = 0; i < n; i++) {
     const key = `user:${i}`;
     const opts = i % 2 === 0 ? { ttlMs: 60_000 } : {};
     versions.set(key, (await conn.call('SET', [key, Buffer.from(`value-${i}`), opts])) as number);
   }
   await conn.call('SET', ['brief', Buffer.from('gone by the restart'), { ttlMs: 300 }]);
-  const stoppedAt = Date.now();
   a.kill('SIGTERM');
   expect(await a.exited).toEqual({ code: 0, signal: null });
   const written = await a.waitForLog((l) => l['msg'] === 'snapshot_written');
@@ -46,7 +46,6 @@ test('SIGTERM writes the hottest keys; a restart with the same file serves them 
   const loaded = await b.waitForLog((l) => l['msg'] === 'snapshot_loaded');
   expect(loaded).toMatchObject({ entries: n, expired: 1, keysPending: 1 });
   const c = await RawConnection.connect(b.port);
-  const downMs = Date.now() - stoppedAt;
   for (let i = 0; i < n; i++) {
     const key = `user:${i}`;
     const [value, flags, version, ttlMs] = (await c.call('GETS', [key])) as [Buffer, number, number, number];
@@ -55,7 +54,9 @@ test('SIGTERM writes the hottest keys; a restart with the same file serves them 
     expect(version).toBe(versions.get(key));
     if (i % 2 === 0) {
       expect(ttlMs).toBeLessThanOrEqual(60_000 - 400);
-      expect(ttlMs).toBeGreaterThan(60_000 - downMs - 1_000);
+      // At most the time since the first SET has passed for any key (the 500 writes and these reads
+      // take a while on a loaded machine; a bound from the stop alone failed by 2 ms once).
+      expect(ttlMs).toBeGreaterThanOrEqual(60_000 - (Date.now() - firstSetAt) - 5);
     } else {
       expect(ttlMs).toBe(-1);
     }
