@@ -5,14 +5,12 @@ import { breakerOptions, type BreakerOptions, type BreakerState, type BreakerSta
 import { clientError } from './errors';
 import { silentLogger, type Logger } from './logger';
 import { MemberConnection } from './member-connection';
-import { ConnectionDefaults, type NodeConnection, type NodeConnectionOptions, type PushEvent } from './node-connection';
+import type { NodeConnection, NodeConnectionOptions, PushEvent } from './node-connection';
 import { chooseRoute, type NodeDownPolicy } from './route-choice';
 import { parseAddress } from './seeds';
 
 /** How long a call waits before asking again a node that answered E_NOT_OWNER from an older ring. */
 export const NODE_BEHIND_RETRY_MS = 50;
-/** How often a node that still holds as a suspect an owner this client dropped is asked whether it agrees yet. */
-export const NODE_AGREE_POLL_MS = 50;
 import type { Route, Router } from './router';
 import { copyTopology, parseTopology, ringOf, type Topology, type TopologyMember } from './topology';
 
@@ -55,8 +53,6 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
   private ringValue: HashRing | undefined;
   private topo: Topology | undefined;
   private refreshing: Promise<void> | undefined;
-  /** Polls of nodes that still hold as a suspect an owner this client's ring dropped (untilNodeDrops). */
-  private readonly agreeing = new Map<string, Promise<boolean>>();
   private closePromise: Promise<void> | undefined;
   private adoptable: NodeConnection | undefined;
   private readonly policy: NodeDownPolicy;
@@ -144,14 +140,8 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
    * Whether a failed keyed call is worth routing again (Corral does, once):
    *  - E_NOT_OWNER from a node with a newer ring: bring ours up to date (asking that node first: it
    *    is the one known to have the newer view), then yes if the epoch moved. From a node with an
-   *    older ring that still holds as a suspect the owner our ring has dropped (a crash another node
-   *    has already declared; each declares it on its own suspicion timer): yes once that node
-   *    agrees, asked every NODE_AGREE_POLL_MS for up to the client's request timeout (see
-   *    untilNodeDrops). From another node with an older ring: yes after NODE_BEHIND_RETRY_MS, the
-   *    time gossip takes to bring it up. (Epochs are sums of member weights, so a lower one is not
-   *    always an older view: the owner's state the node reports is what tells a crash it has not
-   *    declared yet.) From a node at the same epoch it is surfaced: the nodes disagree, and a retry
-   *    would ask the same question.
+   *    older ring: yes after NODE_BEHIND_RETRY_MS, the time gossip takes to bring it up. From a node
+   *    at the same epoch it is surfaced: the nodes disagree, and a retry would ask the same question.
    *  - E_NOT_CONNECTED (never sent) while the node's breaker is open: yes, to the fallback.
    */
   async shouldRetry(err: unknown, route: Route): Promise<boolean> {
@@ -162,9 +152,6 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
     const theirs = err.details?.['epoch'];
     if (typeof theirs !== 'number' || theirs === route.epoch) return false;
     if (theirs < route.epoch) {
-      const owner = err.details?.['owner'];
-      if (err.details?.['ownerState'] === 'suspect' && typeof owner === 'string' && !this.ring.has(owner))
-        return this.untilNodeDrops(route.node, owner);
       // The node is behind us (it has not heard of the change our ring already has, e.g. a member
       // that just came back): gossip brings it up in a few ms, so ask it again after a moment.
       await new Promise((r) => setTimeout(r, NODE_BEHIND_RETRY_MS));
@@ -173,41 +160,6 @@ export class ClusterRouter extends EventEmitter<ClusterRouterEvents> implements 
     // Calls sent under the old ring fail together: one refresh serves them all.
     if (this.epoch < theirs) await this.refresh(route.node);
     return this.epoch > route.epoch;
-  }
-
-  /**
-   * Resolves true once `node` no longer holds `owner` as alive or suspect (its TOPOLOGY, asked every
-   * NODE_AGREE_POLL_MS) or our own ring has `owner` again, false when neither happened within the
-   * client's request timeout or the node cannot be asked. Calls waiting on the same (node, owner)
-   * share one poll.
-   */
-  private untilNodeDrops(node: string, owner: string): Promise<boolean> {
-    const k = `${node} ${owner}`;
-    let p = this.agreeing.get(k);
-    if (p === undefined) {
-      p = this.pollUntilDropped(node, owner).finally(() => this.agreeing.delete(k));
-      this.agreeing.set(k, p);
-    }
-    return p;
-  }
-
-  private async pollUntilDropped(node: string, owner: string): Promise<boolean> {
-    const m = this.members.get(node);
-    const waitMs = this.opts.connection?.timeoutMs ?? ConnectionDefaults.timeoutMs;
-    const until = performance.now() + waitMs;
-    while (m !== undefined && !this.closePromise && performance.now() < until) {
-      await new Promise((r) => setTimeout(r, NODE_AGREE_POLL_MS));
-      // Our own ring has the owner back meanwhile (it was not dead after all: a heal): route again.
-      if (this.ring.has(owner)) return true;
-      let state: string | undefined;
-      try {
-        state = parseTopology(await m.request(Ops.TOPOLOGY, [])).members.find((x) => x.id === owner)?.state;
-      } catch {
-        return false;
-      }
-      if (state !== 'alive' && state !== 'suspect') return true;
-    }
-    return false;
   }
 
   /** Asks the members for TOPOLOGY, `preferred` first, then those that are up; applies the first answer. */

@@ -57,8 +57,6 @@ export class ClusterView extends EventEmitter {
   get clustered(): boolean { return this.ringNow.size > 1; }
 
   ownerOf(key: string): string { return this.ringNow.ownerOf(key); }
-  /** A member's state in this view (undefined: not in the table). */
-  stateOf(id: string): ClusterMember['state'] | undefined { return this.members.find((m) => m.id === id)?.state; }
   isOwner(key: string): boolean { return this.ringNow.size <= 1 || this.ringNow.ownerOf(key) === this.selfId; }
 
   topology(): Topology {

@@ -14,9 +14,8 @@ export function requestKeys(op: OpSpec, args: unknown[]): string[] {
 
 /**
  * Applies a request's routing hints. With `epoch`, a key this node does not own under its ring is
- * E_NOT_OWNER (details: this node's epoch, the owner and the owner's state in this node's view), so
- * a client with an older ring refreshes and retries, and one whose ring has already dropped an
- * owner this node still holds as a suspect knows to wait for this node to agree. With `fallback`, the node serves as a gutter for an unreachable owner: no ownership
+ * E_NOT_OWNER (details: this node's epoch and the owner), so a client with an older ring refreshes
+ * and retries. With `fallback`, the node serves as a gutter for an unreachable owner: no ownership
  * check, and every TTL in the request is capped so gutter copies die soon after the outage.
  */
 export class KeyOwnership {
@@ -35,7 +34,7 @@ export class KeyOwnership {
       const owner = view.ownerOf(k);
       if (owner !== view.selfId)
         throw new CorralError('E_NOT_OWNER', `${view.selfId} does not own this key at epoch ${view.epoch}; its owner is ${owner}`,
-          { epoch: view.epoch, owner, ownerState: view.stateOf(owner), clientEpoch: meta.epoch });
+          { epoch: view.epoch, owner, clientEpoch: meta.epoch });
     }
   }
 }
