@@ -47,17 +47,21 @@ export class Workload {
   private readonly pending = new Set<Promise<void>>();
   /** Members whose breaker is not closed, per client: their keys go to a gutter, whose writes expire soon. */
   private readonly downOwners: Array<Set<string>>;
+  /** Each client's ring epoch, kept from its 'topology' events (topology() copies the member list: not once per op). */
+  private readonly epochs: number[];
   private readonly random: () => number;
 
   constructor(private readonly o: WorkloadOptions) {
     this.random = o.random ?? Math.random;
-    this.downOwners = o.clients.map((c) => {
+    this.epochs = o.clients.map((c) => c.topology().epoch);
+    this.downOwners = o.clients.map((c, n) => {
       const down = new Set<string>();
       c.on('breaker', (ch) => { if (ch.state === 'closed') down.delete(ch.node); else down.add(ch.node); });
       // A member that leaves the client's ring takes its breaker with it (no 'closed' event); if
       // it comes back, it does with a new, closed one. Without this, writes to its keys after its
       // return would be taken for gutter writes, whose short TTL excuses later misses.
-      c.on('topology', () => {
+      c.on('topology', (epoch) => {
+        this.epochs[n] = epoch;
         const open = new Set(c.topology().members.filter((m) => m.breaker !== undefined && m.breaker !== 'closed').map((m) => m.id));
         for (const id of down) if (!open.has(id)) down.delete(id);
       });
@@ -104,7 +108,7 @@ export class Workload {
     const expected = ledger.expectation(i);
     const sentAt = this.o.now();
     const sentWall = Date.now();
-    const epochAtSend = client.topology().epoch;
+    const epochAtSend = this.epochs[c]!;
     const ownerAtSend = client.ownerOf(key);
     const ownerBreakerAtSend = this.downOwners[c]!.has(ownerAtSend) ? breakerOf(client, ownerAtSend) : 'closed';
     let value: unknown;
@@ -125,7 +129,7 @@ export class Workload {
       stats.count('staleReads');
       const rec = ledger.recordStale(i, (decoded as { seq: number }).seq, expected.seq, {
         client: clientName(c), step: this.o.step(), sentAtMs: round1(sentAt), atMs: round1(now), sentWall,
-        epochAtSend, epochAtReply: client.topology().epoch, ownerAtSend, ownerAtReply: client.ownerOf(key), ownerBreakerAtSend,
+        epochAtSend, epochAtReply: this.epochs[c]!, ownerAtSend, ownerAtReply: client.ownerOf(key), ownerBreakerAtSend,
       });
       this.o.onStale?.(rec);
     }
@@ -171,7 +175,7 @@ export class Workload {
     const key = this.o.keys.key(i);
     const owner = client.ownerOf(key);
     const gutterAtSend = this.downOwners[c]!.has(owner);
-    const epochAtSend = client.topology().epoch;
+    const epochAtSend = this.epochs[c]!;
     const sentWall = Date.now();
     const sentAt = this.o.now();
     let version: number | undefined;
@@ -194,7 +198,7 @@ export class Workload {
     const gutter = gutterAtSend || this.downOwners[c]!.has(client.ownerOf(key));
     const ttl = gutter ? Math.min(this.o.gutterTtlMs, this.o.ttlMs ?? Infinity) : this.o.ttlMs;
     ledger.ackWrite(i, seq, version, sentAt, this.o.now(), ttl, client.ownerOf(key), {
-      client: clientName(c), epochAtSend, epochAtAck: client.topology().epoch, ownerAtSend: owner, gutter, refill, sentWall,
+      client: clientName(c), epochAtSend, epochAtAck: this.epochs[c]!, ownerAtSend: owner, gutter, refill, sentWall,
     });
     return true;
   }
