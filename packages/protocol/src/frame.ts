@@ -50,11 +50,16 @@ const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefi
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 const unpackrNoCopy = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
+const requestArray = (id: number, op: number, args: unknown[], meta: RequestMeta | undefined): unknown[] =>
+  (meta ? [0, id, op, args, meta] : [0, id, op, args]);
+const errorArray = (id: number, code: string, message: string, details: Record<string, unknown> | undefined): unknown[] =>
+  (details ? [2, id, code, message, details] : [2, id, code, message]);
+
 function frameArray(f: Frame): unknown[] {
   switch (f.kind) {
-    case 0: return f.meta ? [0, f.id, f.op, f.args, f.meta] : [0, f.id, f.op, f.args];
+    case 0: return requestArray(f.id, f.op, f.args, f.meta);
     case 1: return [1, f.id, f.result];
-    case 2: return f.details ? [2, f.id, f.code, f.message, f.details] : [2, f.id, f.code, f.message];
+    case 2: return errorArray(f.id, f.code, f.message, f.details);
     case 3: return [3, f.push, f.body];
   }
 }
@@ -77,12 +82,12 @@ function packFrame(a: unknown[]): Buffer {
   return out;
 }
 
+// The per-kind encoders pack their arrays directly: no Frame object per reply on the node's hot path.
 export const encodeRequest = (id: number, op: number, args: unknown[], meta?: RequestMeta): Buffer =>
-  packFrame(meta ? [0, id, op, args, meta] : [0, id, op, args]);
-export const encodeResponse = (id: number, result: unknown): Buffer => encodeFrame({ kind: 1, id, result });
-export const encodeError = (id: number, err: CorralError): Buffer =>
-  encodeFrame({ kind: 2, id, code: err.code, message: err.message, details: err.details });
-export const encodePush = (push: number, body: unknown): Buffer => encodeFrame({ kind: 3, push, body });
+  packFrame(requestArray(id, op, args, meta));
+export const encodeResponse = (id: number, result: unknown): Buffer => packFrame([1, id, result]);
+export const encodeError = (id: number, err: CorralError): Buffer => packFrame(errorArray(id, err.code, err.message, err.details));
+export const encodePush = (push: number, body: unknown): Buffer => packFrame([3, push, body]);
 
 const isUint = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_REQUEST_ID;
 
