@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import Redis from 'ioredis';
 import { Corral, type L1Stats } from '@corral/client';
 import { spawnNodeProcess } from '../packages/test-utils/src/node-process';
-import { median, type LoadResult } from './bench/load';
+import { medianResult, type LoadResult } from './bench/load';
 import { closedLoop } from './bench-l1/closed-loop';
 import { ensureRedisTools, startRedisServer } from './bench/redis';
 import { measureInvalidationCost } from './bench-l1/invalidation-cost';
@@ -43,11 +43,6 @@ function freePort(): Promise<number> {
 /** Reads every key once, so the L1 starts the measured runs warm (a long-running process's steady state). */
 async function warmL1(c: Corral, names: readonly string[]): Promise<void> {
   for (let i = 0; i < names.length; i += 1000) await c.mget(names.slice(i, i + 1000));
-}
-
-function medianOf(rs: readonly LoadResult[]): LoadResult {
-  const m = (k: keyof LoadResult) => median(rs.map((r) => r[k]));
-  return { ops: m('ops'), errors: m('errors'), opsPerSec: m('opsPerSec'), p50Us: m('p50Us'), p99Us: m('p99Us'), maxUs: m('maxUs') };
 }
 
 async function main(): Promise<void> {
@@ -120,7 +115,7 @@ async function main(): Promise<void> {
       const before = new Map(systems.map((x) => [x, x.stats?.()]));
       for (let r = 0; r < f.runs; r++) for (const sys of systems) runs.get(sys)!.push(await closedLoop(sys.op, n, f.duration));
       for (const sys of systems) {
-        const res = medianOf(runs.get(sys)!);
+        const res = medianResult(runs.get(sys)!);
         const b = before.get(sys);
         const s = sys.stats?.();
         const hitRatio = s && b ? (s.hits - b.hits) / Math.max(1, s.hits - b.hits + s.misses - b.misses) : 0;
@@ -136,14 +131,15 @@ async function main(): Promise<void> {
     await redis?.stop();
   }
   console.log(`\nZipf(${f.zipf}) over ${fmt(f.keys)} keys, ${Math.round((1 - f.writes) * 100)} % GET / ${Math.round(f.writes * 100)} % SET, ${f.valueSize}-byte values, ` +
-    `closed loop from one process, ${f.duration} ms per run, median of ${f.runs}; × ioredis and % of Map are at the same ops in flight\n`);
+    `closed loop from one process, ${f.duration} ms per run, median of ${f.runs}; × ioredis and % of Map are at the same ops in flight; ` +
+    `cpu/op is this process's CPU per op (the client's cost; redis-server's and the node's are their own)\n`);
   const w = Math.max(...results.map(([l]) => l.length));
-  console.log(`${'system'.padEnd(w)}  ${'in flight'.padStart(9)}  ${'ops/s'.padStart(12)}  ${'p50'.padStart(10)}  ${'p99'.padStart(10)}  ${'× ioredis'.padStart(9)}  ${'% of Map'.padStart(8)}  notes`);
+  console.log(`${'system'.padEnd(w)}  ${'in flight'.padStart(9)}  ${'ops/s'.padStart(12)}  ${'p50'.padStart(10)}  ${'p99'.padStart(10)}  ${'× ioredis'.padStart(9)}  ${'% of Map'.padStart(8)}  ${'cpu/op'.padStart(9)}  notes`);
   for (const n of f.concurrency) {
     const base = results.find(([l, c]) => l.startsWith('ioredis') && c === n)?.[2];
     const map = results.find(([l, c]) => l.startsWith('local Map') && c === n)?.[2];
     for (const [label, c, r, note] of results.filter(([, c]) => c === n))
-      console.log(`${label.padEnd(w)}  ${String(c).padStart(9)}  ${fmt(r.opsPerSec).padStart(12)}  ${ms(r.p50Us).padStart(10)}  ${ms(r.p99Us).padStart(10)}  ${(base ? `${(r.opsPerSec / base.opsPerSec).toFixed(1)}×` : '–').padStart(9)}  ${(map ? `${Math.round((100 * r.opsPerSec) / map.opsPerSec)} %` : '–').padStart(8)}  ${note}`);
+      console.log(`${label.padEnd(w)}  ${String(c).padStart(9)}  ${fmt(r.opsPerSec).padStart(12)}  ${ms(r.p50Us).padStart(10)}  ${ms(r.p99Us).padStart(10)}  ${(base ? `${(r.opsPerSec / base.opsPerSec).toFixed(1)}×` : '–').padStart(9)}  ${(map ? `${Math.round((100 * r.opsPerSec) / map.opsPerSec)} %` : '–').padStart(8)}  ${`${fmt(r.cpuUsPerOp ?? 0, 2)} µs`.padStart(9)}  ${note}`);
   }
   if (!f.skipCost) await measureInvalidationCost();
   process.exit(0);

@@ -18,6 +18,7 @@ export async function closedLoop(op: (i: number) => unknown, concurrency: number
   let ops = 0;
   let errors = 0;
   let issued = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + durationMs;
   const worker = async () => {
@@ -37,12 +38,16 @@ export async function closedLoop(op: (i: number) => unknown, concurrency: number
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
   for (const c of chunks) {
     const n = c === chunk ? at : CHUNK;
     for (let k = 0; k < n; k++) h.recordValue(Math.min(60_000_000, Math.max(1, c[k]!)));
   }
-  const r: LoadResult = { ops, errors, opsPerSec: ops / elapsed, p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99), maxUs: h.maxValue };
+  const r: LoadResult = {
+    ops, errors, opsPerSec: ops / elapsed, p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99), maxUs: h.maxValue,
+    cpuUsPerOp: (cpu.user + cpu.system) / Math.max(1, ops),
+  };
   h.destroy();
   return r;
 }

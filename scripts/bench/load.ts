@@ -12,6 +12,8 @@ export interface LoadResult {
   p50Us: number;
   p99Us: number;
   maxUs: number;
+  /** This process's CPU (user + system) per op, µs: what a client costs, whatever the machine's drift does to throughput. */
+  cpuUsPerOp?: number;
 }
 
 /**
@@ -55,7 +57,8 @@ export const median = (xs: number[]): number => {
 };
 
 /** Median of each field over runs (each field independently, as benchmark tables report). */
-export function medianResult(rs: LoadResult[]): LoadResult {
-  const f = (k: keyof LoadResult) => median(rs.map((r) => r[k]));
-  return { ops: f('ops'), errors: f('errors'), opsPerSec: f('opsPerSec'), p50Us: f('p50Us'), p99Us: f('p99Us'), maxUs: f('maxUs') };
+export function medianResult(rs: readonly LoadResult[]): LoadResult {
+  const f = (k: keyof LoadResult) => median(rs.map((r) => r[k] ?? 0));
+  const cpu = rs.every((r) => r.cpuUsPerOp !== undefined) ? { cpuUsPerOp: f('cpuUsPerOp') } : {};
+  return { ops: f('ops'), errors: f('errors'), opsPerSec: f('opsPerSec'), p50Us: f('p50Us'), p99Us: f('p99Us'), maxUs: f('maxUs'), ...cpu };
 }

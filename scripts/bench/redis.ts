@@ -1,7 +1,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { median, type LoadResult } from './load';
+import { medianResult, type LoadResult } from './load';
 
 const run = promisify(execFile);
 
@@ -55,6 +55,5 @@ export async function redisBenchmark(o: RedisBenchmarkOptions): Promise<LoadResu
 export async function medianOf(runs: number, f: () => Promise<LoadResult>): Promise<LoadResult> {
   const rs: LoadResult[] = [];
   for (let i = 0; i < runs; i++) rs.push(await f());
-  const m = (k: keyof LoadResult) => median(rs.map((r) => r[k]));
-  return { ops: m('ops'), errors: m('errors'), opsPerSec: m('opsPerSec'), p50Us: m('p50Us'), p99Us: m('p99Us'), maxUs: m('maxUs') };
+  return medianResult(rs);
 }
